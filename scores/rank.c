@@ -275,7 +275,8 @@ int hks_select(const struct hks_candidate *cand, size_t n, double budget,
 	if (!items || !s.take || !s.best_take)
 		goto out_free;
 
-	memset(chosen, 0, n * sizeof(*chosen));
+	if (n)
+		memset(chosen, 0, n * sizeof(*chosen));
 	for (size_t i = 0; i < n; i++) {
 		int64_t w = sel_fix_up(cand[i].penalty);
 

@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# lib.sh - TAP for the shell integration tests.  Sourced, not run.
+#
+#   ok COND_STATUS "description"     one result from a status (0 = pass)
+#   check "description" CMD...       run CMD, pass when it exits 0
+#   skip_all "reason"                the whole script is skipped
+#   skip "description" "reason"      one result skipped
+#   done_testing                     prints the plan; exit 1 if anything failed
+#
+# Every script makes its own scratch directory ($T) and removes it on exit.
+
+tap_n=0
+tap_failed=0
+
+ok() {
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+check() {
+	desc=$1
+	shift
+	if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; fi
+}
+
+skip() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $1 # SKIP $2"
+}
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+diag() {
+	printf '# %s\n' "$@"
+}
+
+require_cmd() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			skip_all "needs '$c' (./quickstart installs it)"
+	done
+}
+
+: "${HK_BUILDDIR:?HK_BUILDDIR must name the build directory (make check sets it)}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/hk-test.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
