@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# cmocka-tap.sh - the wrapper that makes cmocka's skips count as skips:
+# skip-wrapper.sh - the wrapper that makes cmocka's skips count as skips:
 # fed the exact lines cmocka 1.1 prints, it must turn "not ok N # SKIP"
 # into "ok N # SKIP", leave real failures alone, and keep the exit status.
 
