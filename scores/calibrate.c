@@ -11,6 +11,10 @@
  *                so no libc cache can answer it)
  *   ipc_pipe_rtt one-byte round trip between two processes over pipes
  *   ipc_unix_rtt the same over a Unix stream socket pair
+ *   ipc_same_cpu the pipe round trip with both processes on one CPU
+ *   ipc_cross_cpu the pipe round trip with the two on different CPUs; the
+ *                unpinned figures fall between these two, wherever the
+ *                scheduler happens to put the processes
  *   c_ipc        one message between processes: half the pipe round trip
  *                (the model's T_u counts messages, four per request)
  *   copy_byte    memcpy per byte of a 64 MiB buffer (memory bound)
@@ -28,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +64,9 @@ struct cal_ctx {
 	double scale;		/* iteration scale: 1, or less for --quick */
 	void *src;		/* copy buffers */
 	void *dst;
+	int cpu_us;		/* CPUs to pin the round trip to, or -1 */
+	int cpu_child;
+	int cpus[2];		/* two CPUs we may run on, or -1 */
 };
 
 struct cal_value {
@@ -71,6 +79,8 @@ enum {
 	CAL_C_SYS,
 	CAL_IPC_PIPE,
 	CAL_IPC_UNIX,
+	CAL_IPC_SAME,
+	CAL_IPC_CROSS,
 	CAL_C_IPC,
 	CAL_COPY_BYTE,
 	CAL_COPY_PAGE,
@@ -86,6 +96,8 @@ static struct cal_value cal_values[CAL_COUNT] = {
 	[CAL_C_SYS]	= { "c_sys", "one system call (getppid)", { 0 } },
 	[CAL_IPC_PIPE]	= { "ipc_pipe_rtt", "round trip between processes, pipes", { 0 } },
 	[CAL_IPC_UNIX]	= { "ipc_unix_rtt", "round trip between processes, Unix socket", { 0 } },
+	[CAL_IPC_SAME]	= { "ipc_same_cpu", "pipe round trip, both on one CPU", { 0 } },
+	[CAL_IPC_CROSS]	= { "ipc_cross_cpu", "pipe round trip, on two CPUs", { 0 } },
 	[CAL_C_IPC]	= { "c_ipc", "one message between processes (pipe RTT / 2)", { 0 } },
 	[CAL_COPY_BYTE]	= { "copy_byte", "memcpy per byte, 64 MiB buffer", { 0 } },
 	[CAL_COPY_PAGE]	= { "copy_page", "memcpy of one 4 KiB page, cache hot", { 0 } },
@@ -103,7 +115,7 @@ static unsigned long cal_iters(const struct cal_ctx *c, unsigned long n)
 	return k ? k : 1;
 }
 
-static int cal_syscall(const struct cal_ctx *c, double *ns)
+static int cal_syscall(struct cal_ctx *c, double *ns)
 {
 	unsigned long n = cal_iters(c, 200000);
 	uint64_t t0 = clock_ns();
@@ -112,6 +124,17 @@ static int cal_syscall(const struct cal_ctx *c, double *ns)
 		syscall(SYS_getppid);
 	*ns = (double)(clock_ns() - t0) / (double)n;
 	return 0;
+}
+
+static void cal_pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 }
 
 static int cal_full_io(ssize_t (*io)(int, void *, size_t), int fd, char *b)
@@ -134,7 +157,7 @@ static ssize_t cal_write(int fd, void *b, size_t len)
  * child reads from @child_in and writes to @child_out; we write to
  * @our_out and read from @our_in.
  */
-static int cal_rtt(const struct cal_ctx *c, int our_out, int our_in,
+static int cal_rtt(struct cal_ctx *c, int our_out, int our_in,
 		   int child_in, int child_out, int close_a, int close_b,
 		   double *ns)
 {
@@ -156,6 +179,7 @@ static int cal_rtt(const struct cal_ctx *c, int our_out, int our_in,
 		return ret;
 	}
 	if (!pid) {
+		cal_pin(c->cpu_child);
 		close(close_a);
 		close(close_b);
 		while (!cal_full_io(read, child_in, &b) &&
@@ -187,7 +211,7 @@ static int cal_rtt(const struct cal_ctx *c, int our_out, int our_in,
 	return ret;
 }
 
-static int cal_pipe(const struct cal_ctx *c, double *ns)
+static int cal_pipe(struct cal_ctx *c, double *ns)
 {
 	int to_child[2], to_us[2];
 
@@ -204,7 +228,39 @@ static int cal_pipe(const struct cal_ctx *c, double *ns)
 		       to_child[1], to_us[0], ns);
 }
 
-static int cal_unix(const struct cal_ctx *c, double *ns)
+/* The pipe round trip with both ends pinned; restores our affinity. */
+static int cal_pipe_pinned(struct cal_ctx *c, int cpu_us, int cpu_child,
+			   double *ns)
+{
+	cpu_set_t saved;
+	int ret;
+
+	if (cpu_us < 0 || cpu_child < 0) {
+		*ns = NAN;	/* one CPU only: no cross-CPU figure */
+		return 0;
+	}
+	if (sched_getaffinity(0, sizeof(saved), &saved))
+		return -errno;
+	c->cpu_us = cpu_us;
+	c->cpu_child = cpu_child;
+	cal_pin(cpu_us);
+	ret = cal_pipe(c, ns);
+	c->cpu_us = c->cpu_child = -1;
+	sched_setaffinity(0, sizeof(saved), &saved);
+	return ret;
+}
+
+static int cal_ipc_same(struct cal_ctx *c, double *ns)
+{
+	return cal_pipe_pinned(c, c->cpus[0], c->cpus[0], ns);
+}
+
+static int cal_ipc_cross(struct cal_ctx *c, double *ns)
+{
+	return cal_pipe_pinned(c, c->cpus[0], c->cpus[1], ns);
+}
+
+static int cal_unix(struct cal_ctx *c, double *ns)
 {
 	int sv[2];
 
@@ -213,7 +269,7 @@ static int cal_unix(const struct cal_ctx *c, double *ns)
 	return cal_rtt(c, sv[0], sv[0], sv[1], sv[1], sv[0], sv[0], ns);
 }
 
-static int cal_copy_byte(const struct cal_ctx *c, double *ns)
+static int cal_copy_byte(struct cal_ctx *c, double *ns)
 {
 	unsigned long n = cal_iters(c, 4);
 	uint64_t t0 = clock_ns();
@@ -226,7 +282,7 @@ static int cal_copy_byte(const struct cal_ctx *c, double *ns)
 	return 0;
 }
 
-static int cal_copy_page(const struct cal_ctx *c, double *ns)
+static int cal_copy_page(struct cal_ctx *c, double *ns)
 {
 	unsigned long n = cal_iters(c, 100000);
 	uint64_t t0 = clock_ns();
@@ -239,7 +295,7 @@ static int cal_copy_page(const struct cal_ctx *c, double *ns)
 	return 0;
 }
 
-static int cal_remap(const struct cal_ctx *c, double *ns)
+static int cal_remap(struct cal_ctx *c, double *ns)
 {
 	unsigned long n = cal_iters(c, 20000);
 	uint64_t t0 = clock_ns();
@@ -258,7 +314,7 @@ static int cal_remap(const struct cal_ctx *c, double *ns)
 }
 
 /* One repetition of the periodic timer; fills the four timer values. */
-static int cal_timer(const struct cal_ctx *c, unsigned int rep)
+static int cal_timer(struct cal_ctx *c, unsigned int rep)
 {
 	unsigned long ticks = cal_iters(c, 300);
 	struct itimerspec its = { 0 };
@@ -314,15 +370,32 @@ out_close:
 	return ret;
 }
 
+/* The first two CPUs this process may run on (-1 where there is none). */
+static void cal_pick_cpus(int cpus[2])
+{
+	cpu_set_t set;
+	int k = 0;
+
+	cpus[0] = cpus[1] = -1;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (int i = 0; i < CPU_SETSIZE && k < 2; i++) {
+		if (CPU_ISSET(i, &set))
+			cpus[k++] = i;
+	}
+}
+
 struct cal_step {
 	int value;
-	int (*fn)(const struct cal_ctx *c, double *ns);
+	int (*fn)(struct cal_ctx *c, double *ns);
 };
 
 static const struct cal_step cal_steps[] = {
 	{ CAL_C_SYS, cal_syscall },
 	{ CAL_IPC_PIPE, cal_pipe },
 	{ CAL_IPC_UNIX, cal_unix },
+	{ CAL_IPC_SAME, cal_ipc_same },
+	{ CAL_IPC_CROSS, cal_ipc_cross },
 	{ CAL_COPY_BYTE, cal_copy_byte },
 	{ CAL_COPY_PAGE, cal_copy_page },
 	{ CAL_REMAP, cal_remap },
@@ -377,9 +450,10 @@ static void cal_summarise(const struct cal_value *v, unsigned int reps,
 		s->min = fmin(s->min, v->rep[r]);
 		s->max = fmax(s->max, v->rep[r]);
 	}
+	/* not measured on this machine (one CPU has no cross-CPU figure) */
 	if (hks_stat_median(v->rep, reps, &s->median) ||
 	    hks_stat_mad(v->rep, reps, &s->mad))
-		s->median = s->mad = NAN;
+		s->median = s->mad = s->min = s->max = NAN;
 }
 
 static struct json_object *cal_json(const struct cal_ctx *c, double elapsed)
@@ -507,6 +581,8 @@ int cmd_calibrate(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_fail(cmd, EXIT_USAGE, "--reps: between 3 and %d",
 				CAL_MAX_REPS);
 	c.reps = (unsigned int)p[0].num;
+	c.cpu_us = c.cpu_child = -1;
+	cal_pick_cpus(c.cpus);
 	c.scale = p[1].set ? 0.1 : 1.0;
 
 	c.src = mmap(NULL, CAL_COPY_BYTES, PROT_READ | PROT_WRITE,

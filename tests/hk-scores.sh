@@ -119,8 +119,13 @@ usage_error "ab: a zero sample is refused" "zero:2:" "$S" ab "$T/zero"
 check "calibrate exits 0" [ "$st" -eq 0 ]
 check "calibrate: JSON on stdout equals the file" cmp -s "$T/cal.out" "$T/cal.json"
 check "calibrate: every constant has a positive median and 3 reps" jq -e '
-	[.constants | to_entries[] | select(.key != "jitter_rms" and .key != "delta" and .key != "jitter_model")
-	 | .value.median > 0 and (.value.reps | length) == 3] | all and length == 8' "$T/cal.json"
+	[.constants | to_entries[]
+	 | select(.key | IN("jitter_rms", "delta", "jitter_model", "ipc_cross_cpu") | not)
+	 | .value.median > 0 and (.value.reps | length) == 3] | all and length == 9' "$T/cal.json"
+check "calibrate: 13 constants, the cross-CPU one null only on one CPU" jq -e '
+	(.constants | length) == 13 and
+	(if .machine.cpus > 1 then .constants.ipc_cross_cpu.median > 0
+	 else .constants.ipc_cross_cpu.median == null end)' "$T/cal.json"
 check "calibrate: the model's jitter is delta * sqrt 2" jq -e '
 	.constants.jitter_model.reps as $m | .constants.delta.reps as $d |
 	[range(0; 3) | (($m[.] - $d[.] * 1.4142135623730951) | fabs) <= 1e-6 * ([$m[.], 1] | max)] | all' "$T/cal.json"
