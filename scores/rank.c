@@ -117,7 +117,7 @@ int hks_rank(const struct hks_candidate *cand, size_t n, double alpha,
 {
 	double *c = NULL, *p = NULL;
 	struct rank_key *keys = NULL;
-	int ret = -EINVAL;
+	int ret;
 
 	if (!rank_weights_ok(alpha, beta) || (n && (!cand || !order)))
 		return -EINVAL;

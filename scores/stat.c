@@ -314,7 +314,7 @@ static double stat_wilcoxon_exact(double w, size_t m)
 int stat_wilcoxon(const double *d, size_t n, double *p, bool *exact)
 {
 	struct stat_signed *s;
-	double w = 0.0, ties = 0.0, mean, var, z;
+	double w = 0.0, ties = 0.0, mean, var;
 	size_t m = 0;
 
 	if (!stat_all_finite(d, n))
@@ -366,7 +366,8 @@ int stat_wilcoxon(const double *d, size_t n, double *p, bool *exact)
 	if (var <= 0.0) {
 		*p = 1.0;
 	} else {
-		z = fmax(fabs(w - mean) - 0.5, 0.0) / sqrt(var);
+		double z = fmax(fabs(w - mean) - 0.5, 0.0) / sqrt(var);
+
 		*p = fmin(erfc(z / M_SQRT2), 1.0);
 	}
 	*exact = false;
