@@ -269,29 +269,30 @@ static int cal_unix(struct cal_ctx *c, double *ns)
 	return cal_rtt(c, sv[0], sv[0], sv[1], sv[1], sv[0], sv[0], ns);
 }
 
-static int cal_copy_byte(struct cal_ctx *c, double *ns)
+/* Time @iters copies of @bytes; the result is per copy, or per byte. */
+static double cal_copy(const struct cal_ctx *c, size_t bytes,
+		       unsigned long iters, bool per_byte)
 {
-	unsigned long n = cal_iters(c, 4);
+	unsigned long n = cal_iters(c, iters);
 	uint64_t t0 = clock_ns();
 
 	for (unsigned long i = 0; i < n; i++) {
-		memcpy(c->dst, c->src, CAL_COPY_BYTES);
+		memcpy(c->dst, c->src, bytes);
 		CAL_BARRIER(c->dst);
 	}
-	*ns = (double)(clock_ns() - t0) / ((double)n * CAL_COPY_BYTES);
+	return (double)(clock_ns() - t0) /
+	       ((double)n * (per_byte ? (double)bytes : 1.0));
+}
+
+static int cal_copy_byte(struct cal_ctx *c, double *ns)
+{
+	*ns = cal_copy(c, CAL_COPY_BYTES, 4, true);
 	return 0;
 }
 
 static int cal_copy_page(struct cal_ctx *c, double *ns)
 {
-	unsigned long n = cal_iters(c, 100000);
-	uint64_t t0 = clock_ns();
-
-	for (unsigned long i = 0; i < n; i++) {
-		memcpy(c->dst, c->src, CAL_PAGE);
-		CAL_BARRIER(c->dst);
-	}
-	*ns = (double)(clock_ns() - t0) / (double)n;
+	*ns = cal_copy(c, CAL_PAGE, 100000, false);
 	return 0;
 }
 
