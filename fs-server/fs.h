@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fs.h - the context shared by the parts of hk-fs-server
+ */
+#ifndef HK_FS_H
+#define HK_FS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+
+#include "inode.h"
+
+#define FS_MAX_IO	(1U << 20)	/* max_write, max_read, readahead */
+
+enum fs_fast_path {
+	FS_FAST_NONE,		/* every operation reaches the server */
+	FS_FAST_CACHE,		/* kernel caches, long timeouts */
+};
+
+struct fs_ctx {
+	struct inode_table inodes;
+	enum fs_fast_path fast;
+	double timeout;		/* entry and attribute timeout, seconds */
+	bool writeback;		/* the kernel granted the writeback cache */
+};
+
+extern const struct fuse_lowlevel_ops fs_ops;
+
+#endif /* HK_FS_H */

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * inode.c - the table of inodes the kernel holds references to
+ *
+ * The kernel names a file by a node id we gave it in a LOOKUP reply; we
+ * use the address of our struct inode, so finding an inode on the hot path
+ * costs nothing.  The table exists only so that the same file, reached by
+ * two names or two lookups, gets the same node id (hard links, and the
+ * kernel's own expectation), keyed by (st_dev, st_ino).
+ *
+ * Each inode holds an O_PATH descriptor opened with O_NOFOLLOW relative to
+ * its parent's: every operation is an *at() call on it, so no path string
+ * is ever resolved by the server and nothing outside the source is
+ * reachable, whatever the tree's symlinks say.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inode.h"
+
+#define INODE_MIN_BUCKETS	1024
+
+static size_t inode_hash(dev_t dev, ino_t ino, size_t nbuckets)
+{
+	uint64_t h = (uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev;
+
+	return (size_t)(h ^ (h >> 29)) & (nbuckets - 1);
+}
+
+/**
+ * inode_table_init() - an empty table whose root is @root_fd
+ * @t:	the table
+ * @root_fd:	O_PATH descriptor of the source directory; the table owns it
+ *
+ * Return: 0 or -errno
+ */
+int inode_table_init(struct inode_table *t, int root_fd)
+{
+	struct stat st;
+
+	if (fstat(root_fd, &st))
+		return -errno;
+	memset(t, 0, sizeof(*t));
+	t->nbuckets = INODE_MIN_BUCKETS;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets)
+		return -ENOMEM;
+	pthread_mutex_init(&t->lock, NULL);
+	t->root.fd = root_fd;
+	t->root.dev = st.st_dev;
+	t->root.ino = st.st_ino;
+	t->root.type = st.st_mode & S_IFMT;
+	t->root.nlookup = 2;
+	return 0;
+}
+
+/**
+ * inode_table_destroy() - close every descriptor and free the table
+ * @t:	the table
+ */
+void inode_table_destroy(struct inode_table *t)
+{
+	for (size_t b = 0; b < t->nbuckets; b++) {
+		struct inode *in = t->buckets[b], *next;
+
+		for (; in; in = next) {
+			next = in->next;
+			close(in->fd);
+			free(in);
+		}
+	}
+	free(t->buckets);
+	close(t->root.fd);
+	pthread_mutex_destroy(&t->lock);
+}
+
+static void inode_grow(struct inode_table *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct inode **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return;		/* longer chains, still correct */
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct inode *in = t->buckets[i], *next;
+
+		for (; in; in = next) {
+			size_t h = inode_hash(in->dev, in->ino, n);
+
+			next = in->next;
+			in->next = b[h];
+			b[h] = in;
+		}
+	}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+/**
+ * inode_lookup() - find or make the inode of @name in a directory, and
+ * take one kernel reference on it
+ * @t:	the table
+ * @parent_fd:	O_PATH descriptor of the directory
+ * @name:	one path component from the kernel (never contains '/')
+ * @out:	the inode
+ * @st:	its attributes
+ *
+ * Return: 0 or -errno (the lookup's own errno: ENOENT, EACCES, ...)
+ */
+int inode_lookup(struct inode_table *t, int parent_fd, const char *name,
+		 struct inode **out, struct stat *st)
+{
+	struct inode *in, *fresh;
+	size_t h;
+	int fd;
+
+	fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+
+	pthread_mutex_lock(&t->lock);
+	if (st->st_dev == t->root.dev && st->st_ino == t->root.ino) {
+		in = &t->root;	/* a hard link cannot name a directory, but
+				 * a bind mount inside the source can */
+		goto out_found;
+	}
+	h = inode_hash(st->st_dev, st->st_ino, t->nbuckets);
+	for (in = t->buckets[h]; in; in = in->next) {
+		if (in->dev == st->st_dev && in->ino == st->st_ino)
+			goto out_found;
+	}
+
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh) {
+		pthread_mutex_unlock(&t->lock);
+		close(fd);
+		return -ENOMEM;
+	}
+	fresh->fd = fd;
+	fresh->dev = st->st_dev;
+	fresh->ino = st->st_ino;
+	fresh->type = st->st_mode & S_IFMT;
+	fresh->nlookup = 1;
+	fresh->next = t->buckets[h];
+	t->buckets[h] = fresh;
+	if (++t->count > 2 * t->nbuckets)
+		inode_grow(t);
+	pthread_mutex_unlock(&t->lock);
+	*out = fresh;
+	return 0;
+
+out_found:
+	in->nlookup++;
+	pthread_mutex_unlock(&t->lock);
+	close(fd);
+	*out = in;
+	return 0;
+}
+
+/**
+ * inode_forget() - drop @n kernel references; the last one frees the inode
+ * @t:	the table
+ * @in:	the inode
+ * @n:	references to drop
+ */
+void inode_forget(struct inode_table *t, struct inode *in, uint64_t n)
+{
+	struct inode **pp;
+
+	if (in == &t->root)
+		return;
+	pthread_mutex_lock(&t->lock);
+	in->nlookup = n >= in->nlookup ? 0 : in->nlookup - n;
+	if (in->nlookup) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	pp = &t->buckets[inode_hash(in->dev, in->ino, t->nbuckets)];
+	while (*pp && *pp != in)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = in->next;
+	t->count--;
+	pthread_mutex_unlock(&t->lock);
+	close(in->fd);
+	free(in);
+}
+
+/**
+ * inode_count() - how many inodes the kernel holds besides the root
+ * @t:	the table
+ *
+ * Return: the count
+ */
+size_t inode_count(struct inode_table *t)
+{
+	size_t n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->count;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}

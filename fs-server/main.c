@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * main.c - hk-fs-server: serve the tree at SOURCE from user space at
+ * MOUNTPOINT through FUSE
+ *
+ * Arguments are checked before anything is mounted: a bad one gives a
+ * message naming it, exit status 2, and no mount.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "log.h"
+
+#define EXIT_USAGE	2
+#define FS_CACHE_TIMEOUT	86400.0
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: hk-fs-server [OPTIONS] SOURCE MOUNTPOINT\n"
+		"Serve the directory tree at SOURCE at MOUNTPOINT from user space (FUSE).\n\n"
+		"  --fast-path MODE   none: every operation reaches the server (default)\n"
+		"                     cache: kernel page cache, writeback cache, long timeouts\n"
+		"  --threads N        worker threads (default: one per CPU, at least 2)\n"
+		"  --clone-fd         one /dev/fuse descriptor per worker thread\n"
+		"  -f, --foreground   do not become a daemon\n"
+		"  -o OPT[,OPT...]    mount options, as libfuse takes them (allow_other, ...)\n"
+		"  -d, --debug        log every request (implies --foreground)\n"
+		"  -h, --help         print this help and exit\n"
+		"  -V, --version      print the version and exit\n\n"
+		"default_permissions is always on: the kernel checks permissions against\n"
+		"the attributes of SOURCE for every user.  See hk-fs-server(1).\n");
+}
+
+struct fs_opts {
+	const char *source;
+	const char *mountpoint;
+	enum fs_fast_path fast;
+	unsigned int threads;
+	bool clone_fd;
+	bool foreground;
+	bool debug;
+	char *mount_opts;	/* -o, joined with commas */
+};
+
+static int opts_add_mount(struct fs_opts *o, const char *opt)
+{
+	size_t len = (o->mount_opts ? strlen(o->mount_opts) + 1 : 0) +
+		     strlen(opt) + 1;
+	char *s = malloc(len);
+
+	if (!s)
+		return -ENOMEM;
+	snprintf(s, len, "%s%s%s", o->mount_opts ? o->mount_opts : "",
+		 o->mount_opts ? "," : "", opt);
+	free(o->mount_opts);
+	o->mount_opts = s;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct fs_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "fast-path", required_argument, NULL, 'F' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "clone-fd", no_argument, NULL, 'C' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int c;
+
+	o->fast = FS_FAST_NONE;
+	o->threads = cpus > 2 ? (unsigned int)cpus : 2;
+	while ((c = getopt_long(argc, argv, "fdho:V", longopts, NULL)) != -1) {
+		char *end;
+		long n;
+
+		switch (c) {
+		case 'F':
+			if (!strcmp(optarg, "none")) {
+				o->fast = FS_FAST_NONE;
+			} else if (!strcmp(optarg, "cache")) {
+				o->fast = FS_FAST_CACHE;
+			} else if (!strcmp(optarg, "passthrough")) {
+				err("--fast-path passthrough is not in this version yet; use cache or none");
+				return EXIT_USAGE;
+			} else {
+				err("--fast-path: unknown mode '%s' (none, cache)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1024) {
+				err("--threads: '%s' is not a number from 1 to 1024", optarg);
+				return EXIT_USAGE;
+			}
+			o->threads = (unsigned int)n;
+			break;
+		case 'C':
+			o->clone_fd = true;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'd':
+			o->debug = o->foreground = true;
+			break;
+		case 'o':
+			if (opts_add_mount(o, optarg)) {
+				err("out of memory");
+				return EXIT_FAILURE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		case 'V':
+			printf("hk-fs-server (hybridkit) %s\n", PACKAGE_VERSION);
+			return -1;
+		default:
+			fprintf(stderr, "Try 'hk-fs-server --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		err("expected SOURCE and MOUNTPOINT");
+		fprintf(stderr, "Try 'hk-fs-server --help'.\n");
+		return EXIT_USAGE;
+	}
+	o->source = argv[optind];
+	o->mountpoint = argv[optind + 1];
+	return 0;
+}
+
+/* Whether @inner is @outer or lies beneath it; both canonical paths. */
+static bool path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+
+	if (!strcmp(outer, "/"))
+		return true;
+	return !strncmp(inner, outer, n) && (inner[n] == '/' || !inner[n]);
+}
+
+/*
+ * SOURCE must be a directory, MOUNTPOINT a directory, and neither may
+ * contain the other: a source inside the mount would be hidden by it, and
+ * a mount inside the source would make the server look up its own files
+ * through itself.
+ */
+static int check_paths(const struct fs_opts *o, int *src_fd)
+{
+	char src[PATH_MAX], mnt[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	fd = open(o->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err_perror(errno, "SOURCE '%s'", o->source);
+		return EXIT_USAGE;
+	}
+	if (stat(o->mountpoint, &st)) {
+		err_perror(errno, "MOUNTPOINT '%s'", o->mountpoint);
+		goto out_usage;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		err("MOUNTPOINT '%s' is not a directory", o->mountpoint);
+		goto out_usage;
+	}
+	if (!realpath(o->source, src) || !realpath(o->mountpoint, mnt)) {
+		err_perror(errno, "cannot resolve SOURCE or MOUNTPOINT");
+		goto out_usage;
+	}
+	if (path_within(src, mnt)) {
+		err("SOURCE '%s' is inside MOUNTPOINT '%s': the mount would hide it",
+		    src, mnt);
+		goto out_usage;
+	}
+	if (path_within(mnt, src)) {
+		err("MOUNTPOINT '%s' is inside SOURCE '%s': the server would serve itself",
+		    mnt, src);
+		goto out_usage;
+	}
+	*src_fd = fd;
+	return 0;
+
+out_usage:
+	close(fd);
+	return EXIT_USAGE;
+}
+
+static int serve(struct fs_opts *o, int src_fd)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_loop_config *loop;
+	struct fuse_session *se;
+	struct fs_ctx ctx = { 0 };
+	char fsname[PATH_MAX + 32];
+	int ret = EXIT_FAILURE;
+
+	if (inode_table_init(&ctx.inodes, src_fd)) {
+		err("out of memory");
+		close(src_fd);
+		return EXIT_FAILURE;
+	}
+	ctx.fast = o->fast;
+	ctx.timeout = o->fast == FS_FAST_CACHE ? FS_CACHE_TIMEOUT : 0.0;
+
+	snprintf(fsname, sizeof(fsname),
+		 "default_permissions,subtype=hk-fs-server,fsname=%s", o->source);
+	if (fuse_opt_add_arg(&args, "hk-fs-server") ||
+	    fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, fsname) ||
+	    (o->mount_opts && (fuse_opt_add_arg(&args, "-o") ||
+			       fuse_opt_add_arg(&args, o->mount_opts))) ||
+	    (o->debug && fuse_opt_add_arg(&args, "-d"))) {
+		err("out of memory");
+		goto out_table;
+	}
+
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &ctx);
+	if (!se) {
+		err("-o '%s': options libfuse does not take", o->mount_opts ?
+		    o->mount_opts : "");
+		ret = EXIT_USAGE;
+		goto out_args;
+	}
+	if (fuse_set_signal_handlers(se)) {
+		err("cannot install signal handlers");
+		goto out_session;
+	}
+	if (fuse_session_mount(se, o->mountpoint)) {
+		err("cannot mount at '%s'", o->mountpoint);
+		goto out_signals;
+	}
+	if (fuse_daemonize(o->foreground)) {
+		err("cannot become a daemon");
+		goto out_unmount;
+	}
+
+	loop = fuse_loop_cfg_create();
+	if (!loop) {
+		err("out of memory");
+		goto out_unmount;
+	}
+	fuse_loop_cfg_set_clone_fd(loop, o->clone_fd);
+	fuse_loop_cfg_set_max_threads(loop, o->threads);
+	fuse_loop_cfg_set_idle_threads(loop, o->threads);
+	ret = fuse_session_loop_mt(se, loop) ? EXIT_FAILURE : 0;
+	fuse_loop_cfg_destroy(loop);
+
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out_args:
+	fuse_opt_free_args(&args);
+out_table:
+	inode_table_destroy(&ctx.inodes);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct fs_opts o = { 0 };
+	int ret, src_fd;
+
+	log_init("hk-fs-server", LOG_LEVEL_INFO);
+	ret = parse_args(argc, argv, &o);
+	if (!ret)
+		ret = check_paths(&o, &src_fd);
+	if (!ret)
+		ret = serve(&o, src_fd);
+	free(o.mount_opts);
+	return ret < 0 ? 0 : ret;
+}

@@ -1,0 +1,796 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ops.c - the FUSE low-level operations of hk-fs-server
+ *
+ * Every handler works on the O_PATH descriptors of the inode table with
+ * *at() calls and single path components, so the server never resolves a
+ * path string and never follows a symlink of the tree.  Handlers compute
+ * 0 or -errno and reply once at the end; the kernel's errno is the source
+ * file system's own.
+ *
+ * Files the kernel opens are reopened through /proc/self/fd/N of the
+ * inode's O_PATH descriptor: that names the inode itself, not a path that
+ * could have been swapped since the lookup.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "log.h"
+
+#define OPS_PROC_PATH	32	/* "/proc/self/fd/" + an int */
+
+static struct fs_ctx *ops_ctx(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct inode *ops_inode(fuse_req_t req, fuse_ino_t ino)
+{
+	if (ino == FUSE_ROOT_ID)
+		return &ops_ctx(req)->inodes.root;
+	return (struct inode *)(uintptr_t)ino;
+}
+
+static void ops_proc_path(char *buf, int fd)
+{
+	snprintf(buf, OPS_PROC_PATH, "/proc/self/fd/%d", fd);
+}
+
+static int ops_stat(int fd, struct stat *st)
+{
+	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ?
+	       -errno : 0;
+}
+
+/* Look @name up in @parent and fill an entry reply for it. */
+static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
+		     struct fuse_entry_param *e)
+{
+	struct fs_ctx *ctx = ops_ctx(req);
+	struct inode *in;
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	ret = inode_lookup(&ctx->inodes, parent->fd, name, &in, &e->attr);
+	if (ret)
+		return ret;
+	e->ino = in == &ctx->inodes.root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
+	e->attr_timeout = ctx->timeout;
+	e->entry_timeout = ctx->timeout;
+	return 0;
+}
+
+static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fuse_entry_param e;
+	int ret = ops_entry(req, ops_inode(req, parent), name, &e);
+
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+/*
+ * A file made through the mount belongs to the caller, not to the server.
+ * The file system made it as us (root); give it to the caller, leaving the
+ * group alone when the directory's setgid bit chose it.
+ */
+static int ops_give_to_caller(fuse_req_t req, struct inode *parent,
+			      struct fuse_entry_param *e)
+{
+	const struct fuse_ctx *c = fuse_req_ctx(req);
+	struct inode *in = ops_inode(req, e->ino);
+	struct stat pst;
+	gid_t gid = c->gid;
+	int ret;
+
+	if (c->uid == geteuid() && c->gid == getegid())
+		return 0;
+	ret = ops_stat(parent->fd, &pst);
+	if (ret)
+		return ret;
+	if (pst.st_mode & S_ISGID)
+		gid = (gid_t)-1;
+	if (fchownat(in->fd, "", c->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	return ops_stat(in->fd, &e->attr);
+}
+
+/* Reply to a mknod/mkdir/symlink/link that made @name in @parent. */
+static void ops_reply_made(fuse_req_t req, struct inode *parent,
+			   const char *name, bool give)
+{
+	struct fuse_entry_param e;
+	int ret = ops_entry(req, parent, name, &e);
+
+	if (!ret && give) {
+		ret = ops_give_to_caller(req, parent, &e);
+		if (ret)
+			inode_forget(&ops_ctx(req)->inodes, ops_inode(req, e.ino), 1);
+	}
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void ops_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	inode_forget(&ops_ctx(req)->inodes, ops_inode(req, ino), nlookup);
+	fuse_reply_none(req);
+}
+
+static void ops_forget_multi(fuse_req_t req, size_t count,
+			     struct fuse_forget_data *forgets)
+{
+	struct fs_ctx *ctx = ops_ctx(req);
+
+	for (size_t i = 0; i < count; i++)
+		inode_forget(&ctx->inodes, ops_inode(req, forgets[i].ino),
+			     forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct stat st;
+	int ret;
+
+	(void)fi;
+	ret = ops_stat(ops_inode(req, ino)->fd, &st);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
+}
+
+static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+			int valid, struct fuse_file_info *fi)
+{
+	struct inode *in = ops_inode(req, ino);
+	char path[OPS_PROC_PATH];
+	struct stat st;
+	int ret = 0;
+
+	ops_proc_path(path, in->fd);
+
+	if (valid & FUSE_SET_ATTR_MODE) {
+		if (in->type == S_IFLNK)
+			ret = -EOPNOTSUPP;	/* as lchmod(2) on Linux */
+		else if ((fi ? fchmod((int)fi->fh, attr->st_mode) :
+			       chmod(path, attr->st_mode)))
+			ret = -errno;
+		if (ret)
+			goto out_err;
+	}
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid = valid & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1;
+		gid_t gid = valid & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1;
+
+		if (fchownat(in->fd, "", uid, gid,
+			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
+			ret = -errno;
+			goto out_err;
+		}
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		if (fi ? ftruncate((int)fi->fh, attr->st_size) :
+			 truncate(path, attr->st_size)) {
+			ret = -errno;
+			goto out_err;
+		}
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
+		struct timespec tv[2] = {
+			{ .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT },
+		};
+
+		if (valid & FUSE_SET_ATTR_ATIME_NOW)
+			tv[0].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_ATIME)
+			tv[0] = attr->st_atim;
+		if (valid & FUSE_SET_ATTR_MTIME_NOW)
+			tv[1].tv_nsec = UTIME_NOW;
+		else if (valid & FUSE_SET_ATTR_MTIME)
+			tv[1] = attr->st_mtim;
+
+		if (fi ? futimens((int)fi->fh, tv) :
+			 utimensat(in->fd, "", tv,
+				   AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
+			ret = -errno;
+			goto out_err;
+		}
+	}
+
+	ret = ops_stat(in->fd, &st);
+	if (ret)
+		goto out_err;
+	fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
+	return;
+
+out_err:
+	fuse_reply_err(req, -ret);
+}
+
+static void ops_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[PATH_MAX + 1];
+	ssize_t n = readlinkat(ops_inode(req, ino)->fd, "", buf, sizeof(buf));
+
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else if (n == sizeof(buf))
+		fuse_reply_err(req, ENAMETOOLONG);
+	else {
+		buf[n] = '\0';
+		fuse_reply_readlink(req, buf);
+	}
+}
+
+static void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, dev_t rdev)
+{
+	struct inode *p = ops_inode(req, parent);
+
+	if (mknodat(p->fd, name, mode, rdev))
+		fuse_reply_err(req, errno);
+	else
+		ops_reply_made(req, p, name, true);
+}
+
+static void ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode)
+{
+	struct inode *p = ops_inode(req, parent);
+
+	if (mkdirat(p->fd, name, mode))
+		fuse_reply_err(req, errno);
+	else
+		ops_reply_made(req, p, name, true);
+}
+
+static void ops_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
+			const char *name)
+{
+	struct inode *p = ops_inode(req, parent);
+
+	if (symlinkat(target, p->fd, name))
+		fuse_reply_err(req, errno);
+	else
+		ops_reply_made(req, p, name, true);
+}
+
+static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		     const char *newname)
+{
+	struct inode *p = ops_inode(req, newparent);
+
+	if (linkat(ops_inode(req, ino)->fd, "", p->fd, newname, AT_EMPTY_PATH))
+		fuse_reply_err(req, errno);
+	else
+		ops_reply_made(req, p, newname, false);
+}
+
+static void ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, unlinkat(ops_inode(req, parent)->fd, name, 0) ?
+			    errno : 0);
+}
+
+static void ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, unlinkat(ops_inode(req, parent)->fd, name,
+				     AT_REMOVEDIR) ? errno : 0);
+}
+
+static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       fuse_ino_t newparent, const char *newname,
+		       unsigned int flags)
+{
+	fuse_reply_err(req, renameat2(ops_inode(req, parent)->fd, name,
+				      ops_inode(req, newparent)->fd, newname,
+				      flags) ? errno : 0);
+}
+
+/* The flags to reopen a file with, and how the kernel may cache it. */
+static int ops_open_flags(const struct fs_ctx *ctx, struct fuse_file_info *fi)
+{
+	int flags = fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW);
+
+	/* With the writeback cache the kernel reads to fill pages of files
+	 * opened write-only, and does O_APPEND itself. */
+	if (ctx->writeback) {
+		if ((flags & O_ACCMODE) == O_WRONLY)
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		flags &= ~O_APPEND;
+	}
+	fi->direct_io = ctx->fast == FS_FAST_NONE;
+	fi->keep_cache = ctx->fast == FS_FAST_CACHE;
+	return flags | O_CLOEXEC;
+}
+
+static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct inode *in = ops_inode(req, ino);
+	char path[OPS_PROC_PATH];
+	int fd;
+
+	ops_proc_path(path, in->fd);
+	fd = open(path, ops_open_flags(ops_ctx(req), fi));
+	if (fd < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fi->fh = (uint64_t)fd;
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		close(fd);	/* the caller was interrupted and gone */
+}
+
+static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       mode_t mode, struct fuse_file_info *fi)
+{
+	struct fs_ctx *ctx = ops_ctx(req);
+	struct inode *p = ops_inode(req, parent);
+	struct fuse_entry_param e;
+	int fd, ret;
+
+	fd = openat(p->fd, name, ops_open_flags(ctx, fi) | O_CREAT |
+		    (fi->flags & O_EXCL) | O_NOFOLLOW, mode);
+	if (fd < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	ret = ops_entry(req, p, name, &e);
+	if (!ret) {
+		ret = ops_give_to_caller(req, p, &e);
+		if (ret)
+			inode_forget(&ctx->inodes, ops_inode(req, e.ino), 1);
+	}
+	if (ret) {
+		close(fd);
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	fi->fh = (uint64_t)fd;
+	if (fuse_reply_create(req, &e, fi) == -ENOENT)
+		close(fd);
+}
+
+/* One read buffer per worker thread, made once: no allocation per read. */
+static __thread char *ops_read_buf;
+
+static void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	ssize_t n;
+
+	(void)ino;
+	if (!ops_read_buf &&
+	    posix_memalign((void **)&ops_read_buf, 4096, FS_MAX_IO)) {
+		ops_read_buf = NULL;
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (size > FS_MAX_IO)
+		size = FS_MAX_IO;
+	n = pread((int)fi->fh, ops_read_buf, size, off);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_buf(req, ops_read_buf, (size_t)n);
+}
+
+static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
+			  struct fuse_bufvec *in_buf, off_t off,
+			  struct fuse_file_info *fi)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
+	ssize_t n;
+
+	(void)ino;
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = (int)fi->fh;
+	out.buf[0].pos = off;
+	n = fuse_buf_copy(&out, in_buf, 0);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	/* close() of a duplicate reports delayed write errors (NFS and the
+	 * like) as close(2) on the source would, and keeps the file open. */
+	int fd = dup((int)fi->fh);
+
+	(void)ino;
+	if (fd < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_err(req, close(fd) ? errno : 0);
+}
+
+static void ops_release(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	(void)ino;
+	close((int)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		      struct fuse_file_info *fi)
+{
+	int fd = (int)fi->fh;
+
+	(void)ino;
+	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+}
+
+struct ops_dir {
+	DIR *dp;
+	off_t offset;		/* where the stream stands */
+	struct dirent *entry;	/* read but not yet replied */
+};
+
+static void ops_opendir(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct ops_dir *d = calloc(1, sizeof(*d));
+	int fd, err;
+
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fd = openat(ops_inode(req, ino)->fd, ".",
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		goto out_err;
+	d->dp = fdopendir(fd);
+	if (!d->dp) {
+		err = errno;
+		close(fd);
+		errno = err;
+		goto out_err;
+	}
+	fi->fh = (uint64_t)(uintptr_t)d;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		closedir(d->dp);
+		free(d);
+	}
+	return;
+
+out_err:
+	err = errno;
+	free(d);
+	fuse_reply_err(req, err);
+}
+
+static bool ops_is_dot(const char *name)
+{
+	return name[0] == '.' &&
+	       (!name[1] || (name[1] == '.' && !name[2]));
+}
+
+/*
+ * Offsets are the file system's own d_off cookies, which stay valid while
+ * entries are added and removed (ext4's hashes, tmpfs's indices), so a
+ * listing resumed at an offset neither repeats nor skips what stayed.
+ */
+static void ops_do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t offset, struct fuse_file_info *fi, bool plus)
+{
+	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
+	struct inode *dir = ops_inode(req, ino);
+	char *buf = malloc(size ? size : 1), *p;
+	size_t rem = size;
+	int err = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (offset != d->offset) {
+		seekdir(d->dp, offset);
+		d->entry = NULL;
+		d->offset = offset;
+	}
+	p = buf;
+	for (;;) {
+		struct fuse_entry_param e;
+		size_t len;
+		off_t next;
+
+		if (!d->entry) {
+			errno = 0;
+			d->entry = readdir(d->dp);
+			if (!d->entry) {
+				err = errno;
+				break;
+			}
+		}
+		next = d->entry->d_off;
+		if (!plus) {
+			struct stat st = {
+				.st_ino = d->entry->d_ino,
+				.st_mode = (mode_t)d->entry->d_type << 12,
+			};
+
+			len = fuse_add_direntry(req, p, rem, d->entry->d_name,
+						&st, next);
+		} else if (ops_is_dot(d->entry->d_name)) {
+			memset(&e, 0, sizeof(e));
+			e.attr.st_ino = d->entry->d_ino;
+			e.attr.st_mode = (mode_t)d->entry->d_type << 12;
+			len = fuse_add_direntry_plus(req, p, rem,
+						     d->entry->d_name, &e, next);
+		} else {
+			err = -ops_entry(req, dir, d->entry->d_name, &e);
+			if (err == ENOENT) {	/* gone since readdir() */
+				d->entry = NULL;
+				d->offset = next;
+				err = 0;
+				continue;
+			}
+			if (err)
+				break;
+			len = fuse_add_direntry_plus(req, p, rem,
+						     d->entry->d_name, &e, next);
+			if (len > rem)	/* not sent: the kernel has no ref */
+				inode_forget(&ops_ctx(req)->inodes,
+					     ops_inode(req, e.ino), 1);
+		}
+		if (len > rem)
+			break;
+		p += len;
+		rem -= len;
+		d->entry = NULL;
+		d->offset = next;
+	}
+
+	/* An error after some entries: send those, the error comes next. */
+	if (err && rem == size)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, size - rem);
+	free(buf);
+}
+
+static void ops_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			off_t offset, struct fuse_file_info *fi)
+{
+	ops_do_readdir(req, ino, size, offset, fi, false);
+}
+
+static void ops_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			    off_t offset, struct fuse_file_info *fi)
+{
+	ops_do_readdir(req, ino, size, offset, fi, true);
+}
+
+static void ops_releasedir(fuse_req_t req, fuse_ino_t ino,
+			   struct fuse_file_info *fi)
+{
+	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	closedir(d->dp);
+	free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void ops_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			 struct fuse_file_info *fi)
+{
+	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
+	int fd = dirfd(d->dp);
+
+	(void)ino;
+	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+}
+
+static void ops_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(ops_inode(req, ino)->fd, &sv))
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+/*
+ * Extended attributes go through /proc/self/fd/N, which names the inode.
+ * A symlink's O_PATH descriptor cannot be reached that way without
+ * following it, and Linux allows only trusted and security attributes on
+ * symlinks anyway: those are refused.
+ */
+static int ops_xattr_path(fuse_req_t req, fuse_ino_t ino, char *path)
+{
+	struct inode *in = ops_inode(req, ino);
+
+	if (in->type == S_IFLNK)
+		return -EOPNOTSUPP;
+	ops_proc_path(path, in->fd);
+	return 0;
+}
+
+static void ops_reply_xattr(fuse_req_t req, size_t size, ssize_t n,
+			    const char *buf)
+{
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else if (!size)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			 size_t size)
+{
+	char path[OPS_PROC_PATH], *buf = NULL;
+	int ret = ops_xattr_path(req, ino, path);
+
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	if (size && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ops_reply_xattr(req, size, getxattr(path, name, buf, size), buf);
+	free(buf);
+}
+
+static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char path[OPS_PROC_PATH], *buf = NULL;
+	int ret = ops_xattr_path(req, ino, path);
+
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	if (size && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	ops_reply_xattr(req, size, listxattr(path, buf, size), buf);
+	free(buf);
+}
+
+static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			 const char *value, size_t size, int flags)
+{
+	char path[OPS_PROC_PATH];
+	int ret = ops_xattr_path(req, ino, path);
+
+	if (!ret && setxattr(path, name, value, size, flags))
+		ret = -errno;
+	fuse_reply_err(req, -ret);
+}
+
+static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	char path[OPS_PROC_PATH];
+	int ret = ops_xattr_path(req, ino, path);
+
+	if (!ret && removexattr(path, name))
+		ret = -errno;
+	fuse_reply_err(req, -ret);
+}
+
+static void ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
+			  off_t offset, off_t length, struct fuse_file_info *fi)
+{
+	(void)ino;
+	fuse_reply_err(req, fallocate((int)fi->fh, mode, offset, length) ?
+			    errno : 0);
+}
+
+static void ops_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
+				off_t off_in, struct fuse_file_info *fi_in,
+				fuse_ino_t ino_out, off_t off_out,
+				struct fuse_file_info *fi_out, size_t len,
+				int flags)
+{
+	ssize_t n;
+
+	(void)ino_in;
+	(void)ino_out;
+	n = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh, &off_out,
+			    len, (unsigned int)flags);
+	if (n < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, (size_t)n);
+}
+
+static void ops_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		      struct fuse_file_info *fi)
+{
+	off_t res = lseek((int)fi->fh, off, whence);
+
+	(void)ino;
+	if (res < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, res);
+}
+
+static void ops_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fs_ctx *ctx = userdata;
+
+	conn->max_write = FS_MAX_IO;
+	conn->max_readahead = FS_MAX_IO;
+	if (ctx->fast == FS_FAST_CACHE &&
+	    (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+		ctx->writeback = true;
+	} else {
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+		ctx->writeback = false;
+	}
+	/* Locks are kept by the kernel for everyone using the mount. */
+	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+}
+
+/*
+ * No ioctl handler: the kernel answers ENOTTY, as for a file system
+ * without ioctls.  Locks: without getlk/setlk/flock handlers the kernel
+ * keeps POSIX and BSD locks itself, correct among the mount's users.
+ */
+const struct fuse_lowlevel_ops fs_ops = {
+	.init		= ops_init,
+	.lookup		= ops_lookup,
+	.forget		= ops_forget,
+	.forget_multi	= ops_forget_multi,
+	.getattr	= ops_getattr,
+	.setattr	= ops_setattr,
+	.readlink	= ops_readlink,
+	.mknod		= ops_mknod,
+	.mkdir		= ops_mkdir,
+	.symlink	= ops_symlink,
+	.link		= ops_link,
+	.unlink		= ops_unlink,
+	.rmdir		= ops_rmdir,
+	.rename		= ops_rename,
+	.open		= ops_open,
+	.create		= ops_create,
+	.read		= ops_read,
+	.write_buf	= ops_write_buf,
+	.flush		= ops_flush,
+	.release	= ops_release,
+	.fsync		= ops_fsync,
+	.opendir	= ops_opendir,
+	.readdir	= ops_readdir,
+	.readdirplus	= ops_readdirplus,
+	.releasedir	= ops_releasedir,
+	.fsyncdir	= ops_fsyncdir,
+	.statfs		= ops_statfs,
+	.getxattr	= ops_getxattr,
+	.listxattr	= ops_listxattr,
+	.setxattr	= ops_setxattr,
+	.removexattr	= ops_removexattr,
+	.fallocate	= ops_fallocate,
+	.copy_file_range = ops_copy_file_range,
+	.lseek		= ops_lseek,
+};

@@ -1,0 +1,156 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# fs-server.sh - hk-fs-server behaves like the file system under it: the
+# same script of operations (tests/fs-ops.script) on a plain directory and
+# through the mount must print the same results and errnos and leave the
+# same tree, in each fast path.  Bad arguments mount nothing; SIGTERM and
+# unmount end the server.  Every mount and server is removed on exit.
+
+. "${HK_SRCDIR:-.}/tests/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (allow_other, several uids)"
+[ -c /dev/fuse ] || skip_all "needs /dev/fuse"
+
+FS="$HK_BUILDDIR/hk-fs-server"
+OPS="$HK_BUILDDIR/tests/fsops"
+SCRIPT="$HK_SRCDIR/tests/fs-ops.script"
+chmod 755 "$T"
+
+cleanup() {
+	for m in "$T"/*/mnt "$T"/mnt*; do
+		[ -d "$m" ] && grep -q " $m fuse" /proc/self/mounts && umount -l "$m"
+	done
+	for p in $(cat "$T/pids" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+mounted() {
+	grep -q " $1 fuse" /proc/self/mounts
+}
+
+wait_mount() {
+	i=0
+	while ! mounted "$1"; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
+
+# wait_exit PID: the process is gone within 5 s
+wait_exit() {
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
+
+tree() {
+	(cd "$1" && find . -printf '%y %m %U %G %n %p -> %l\n' | sort &&
+	 find . -type f -exec md5sum {} + | sort -k2)
+}
+
+# operations in the script: lines that are neither blank nor comments
+nops=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SCRIPT")
+
+for mode in none cache; do
+	d="$T/$mode"
+	mkdir -p "$d/src" "$d/mnt" "$d/ref"
+	"$FS" -f --fast-path "$mode" -o allow_other "$d/src" "$d/mnt" 2>"$d/log" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	if ! wait_mount "$d/mnt"; then
+		ok 1 "$mode: mounts"
+		diag "$(cat "$d/log")"
+		continue
+	fi
+	ok 0 "$mode: mounts"
+
+	"$OPS" "$d/ref" <"$SCRIPT" >"$d/ref.out"
+	st_ref=$?
+	"$OPS" "$d/mnt" <"$SCRIPT" >"$d/mnt.out"
+	st_mnt=$?
+	ran=1
+	[ "$st_ref" -eq 0 ] && [ "$st_mnt" -eq 0 ] &&
+		[ "$(wc -l <"$d/ref.out")" -eq "$nops" ] &&
+		[ "$(wc -l <"$d/mnt.out")" -eq "$nops" ] && ran=0
+	ok "$ran" "$mode: all $nops operations ran on both sides"
+	if diff -u "$d/ref.out" "$d/mnt.out" >"$d/diff"; then
+		ok 0 "$mode: $(wc -l <"$d/ref.out") operations give the same results and errnos"
+	else
+		ok 1 "$mode: operations give the same results and errnos"
+		diag "kernel file system (-) against hk-fs-server (+):"
+		sed 's/^/  /' "$d/diff" | while IFS= read -r l; do diag "$l"; done
+	fi
+	tree "$d/ref" >"$d/ref.tree"
+	tree "$d/src" >"$d/src.tree"
+	if cmp -s "$d/ref.tree" "$d/src.tree"; then
+		ok 0 "$mode: the source tree ends byte for byte as the reference"
+	else
+		ok 1 "$mode: the source tree ends byte for byte as the reference"
+		diff -u "$d/ref.tree" "$d/src.tree" | while IFS= read -r l; do diag "$l"; done
+	fi
+
+	umount "$d/mnt"
+	check "$mode: the server exits on unmount" wait_exit "$pid"
+	check "$mode: nothing left mounted" sh -c "! grep -q ' $d/mnt ' /proc/self/mounts"
+done
+
+# --- bad arguments: exit 2, a message, no mount
+mkdir -p "$T/src/inner" "$T/m"
+: >"$T/file"
+before=$(cat /proc/self/mounts)
+bad() {
+	desc=$1 word=$2
+	shift 2
+	"$FS" -f "$@" >"$T/out" 2>"$T/err"
+	st=$?
+	if [ "$st" -eq 2 ] && grep -q -e "$word" "$T/err"; then
+		ok 0 "refused: $desc"
+	else
+		ok 1 "refused: $desc"
+		diag "exit $st: $(cat "$T/err")"
+	fi
+}
+bad "missing SOURCE" "SOURCE" "$T/nosuch" "$T/m"
+bad "MOUNTPOINT not a directory" "not a directory" "$T/src" "$T/file"
+bad "SOURCE inside MOUNTPOINT" "inside MOUNTPOINT" "$T/src/inner" "$T/src"
+bad "MOUNTPOINT inside SOURCE" "inside SOURCE" "$T/src" "$T/src/inner"
+bad "unknown fast path" "unknown mode" --fast-path warp "$T/src" "$T/m"
+bad "one argument only" "SOURCE and MOUNTPOINT" "$T/src"
+bad "bad thread count" "threads" --threads 0 "$T/src" "$T/m"
+check "bad arguments left the mount table as it was" \
+	sh -c "[ \"\$(cat /proc/self/mounts)\" = '$(printf '%s' "$before" | sed "s/'/'\\\\''/g")' ]"
+
+# --- SIGTERM unmounts and exits
+mkdir -p "$T/mnt-term"
+"$FS" -f "$T/src" "$T/mnt-term" 2>/dev/null &
+pid=$!
+echo "$pid" >>"$T/pids"
+if wait_mount "$T/mnt-term"; then
+	kill -TERM "$pid"
+	check "SIGTERM: the server exits" wait_exit "$pid"
+	check "SIGTERM: the mount is gone" sh -c "! grep -q ' $T/mnt-term ' /proc/self/mounts"
+else
+	ok 1 "SIGTERM: mounts first"
+fi
+
+# --- daemon: returns once mounted, serves, ends on unmount
+mkdir -p "$T/mnt-daemon"
+echo daemon >"$T/src/hello"
+"$FS" "$T/src" "$T/mnt-daemon"
+check "daemon: returns 0 with the mount in place" mounted "$T/mnt-daemon"
+check "daemon: serves" grep -qx daemon "$T/mnt-daemon/hello"
+dpid=$(pgrep -f "hk-fs-server $T/src $T/mnt-daemon" | head -1)
+[ -n "$dpid" ] && echo "$dpid" >>"$T/pids"
+umount "$T/mnt-daemon"
+check "daemon: exits on unmount" wait_exit "${dpid:-0}"
+
+done_testing

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fsops.c - run a script of file system operations in a directory and
+ * print the result of each, so that the same script run on a plain
+ * directory and through hk-fs-server can be compared line by line
+ *
+ * Usage: fsops DIR < SCRIPT
+ *
+ * One operation a line; '#' starts a comment.  Paths are relative to DIR.
+ * A token "%N" inside an argument expands to N 'x' characters (for name
+ * and path length limits).  "as UID GID OP ..." runs OP in a child process
+ * with those ids and no supplementary groups.  Each line prints
+ * "LINE OP: ok [details]" or "LINE OP: ERRNO_NAME".  Nothing printed
+ * depends on inode numbers or on times the script did not set.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#define MAXARGS	8
+#define BIG	8192
+
+static const char *errname(int e)
+{
+	switch (e) {
+#define E(x) case x: return #x
+	E(EPERM); E(ENOENT); E(EIO); E(EBADF); E(EACCES); E(EEXIST);
+	E(EXDEV); E(ENOTDIR); E(EISDIR); E(EINVAL); E(EFBIG); E(ENOSPC);
+	E(EROFS); E(EMLINK); E(ENAMETOOLONG); E(ENOTEMPTY); E(ELOOP);
+	E(ENODATA); E(EOPNOTSUPP); E(ENOTTY); E(ETXTBSY); E(ERANGE);
+	E(EBUSY); E(ENXIO); E(ENOSYS); E(EAGAIN);
+#undef E
+	}
+	return "E?";
+}
+
+static int parse_flags(const char *s)
+{
+	static const struct { const char *n; int f; } names[] = {
+		{ "rdonly", O_RDONLY }, { "wronly", O_WRONLY }, { "rdwr", O_RDWR },
+		{ "creat", O_CREAT }, { "excl", O_EXCL }, { "trunc", O_TRUNC },
+		{ "append", O_APPEND }, { "nofollow", O_NOFOLLOW },
+		{ "directory", O_DIRECTORY }, { "direct", O_DIRECT },
+		{ "path", O_PATH }, { "noatime", O_NOATIME },
+	};
+	char *copy = strdup(s), *save = NULL;
+	int flags = 0;
+
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (!strcmp(t, names[i].n))
+				flags |= names[i].f;
+		}
+	}
+	free(copy);
+	return flags;
+}
+
+/* Expand "%N" to N 'x's; returns a static buffer per argument slot. */
+static char *expand(const char *in, int slot)
+{
+	static char buf[MAXARGS][BIG];
+	char *o = buf[slot], *end = buf[slot] + BIG - 1;
+
+	while (*in && o < end) {
+		if (*in == '%' && in[1] >= '0' && in[1] <= '9') {
+			long n = strtol(in + 1, (char **)&in, 10);
+
+			while (n-- > 0 && o < end)
+				*o++ = 'x';
+			continue;
+		}
+		*o++ = *in++;
+	}
+	*o = '\0';
+	return buf[slot];
+}
+
+static char type_char(mode_t m)
+{
+	return S_ISREG(m) ? 'f' : S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' :
+	       S_ISFIFO(m) ? 'p' : S_ISCHR(m) ? 'c' : S_ISBLK(m) ? 'b' :
+	       S_ISSOCK(m) ? 's' : '?';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Run one operation; print its details into @out; 0 or an errno. */
+static int run(int argc, char **a, char *out, size_t outlen)
+{
+	const char *op = a[0];
+	char buf[BIG];
+	struct stat st;
+	ssize_t n;
+	int fd, e;
+
+	out[0] = '\0';
+#define NEED(k) do { if (argc < (k) + 1) return EINVAL; } while (0)
+	if (!strcmp(op, "write") || !strcmp(op, "append")) {
+		NEED(2);
+		fd = open(a[1], O_WRONLY | O_CREAT |
+			  (op[0] == 'w' ? O_TRUNC : O_APPEND), 0644);
+		if (fd < 0)
+			return errno;
+		n = write(fd, a[2], strlen(a[2]));
+		e = n < 0 ? errno : 0;
+		if (close(fd) && !e)
+			e = errno;
+		return e;
+	}
+	if (!strcmp(op, "read")) {
+		NEED(1);
+		fd = open(a[1], O_RDONLY);
+		if (fd < 0)
+			return errno;
+		n = read(fd, buf, sizeof(buf) - 1);
+		e = n < 0 ? errno : 0;
+		close(fd);
+		if (!e) {
+			buf[n] = '\0';
+			snprintf(out, outlen, "%zd '%.4000s'", n, buf);
+		}
+		return e;
+	}
+	if (!strcmp(op, "pread")) {	/* pread PATH OFF LEN */
+		NEED(3);
+		fd = open(a[1], O_RDONLY);
+		if (fd < 0)
+			return errno;
+		n = pread(fd, buf, (size_t)atol(a[3]) < sizeof(buf) ?
+				   (size_t)atol(a[3]) : sizeof(buf), atol(a[2]));
+		e = n < 0 ? errno : 0;
+		close(fd);
+		if (!e) {
+			unsigned long sum = 0;
+
+			for (ssize_t i = 0; i < n; i++)
+				sum = sum * 31 + (unsigned char)buf[i];
+			snprintf(out, outlen, "%zd sum %lx", n, sum);
+		}
+		return e;
+	}
+	if (!strcmp(op, "pwrite")) {	/* pwrite PATH OFF DATA */
+		NEED(3);
+		fd = open(a[1], O_WRONLY);
+		if (fd < 0)
+			return errno;
+		n = pwrite(fd, a[3], strlen(a[3]), atol(a[2]));
+		e = n < 0 ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(op, "open")) {	/* open PATH FLAGS [MODE] */
+		NEED(2);
+		fd = open(a[1], parse_flags(a[2]),
+			  argc > 3 ? (mode_t)strtol(a[3], NULL, 8) : 0644);
+		if (fd < 0)
+			return errno;
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(op, "mkdir")) {
+		NEED(2);
+		return mkdir(a[1], (mode_t)strtol(a[2], NULL, 8)) ? errno : 0;
+	}
+	if (!strcmp(op, "rmdir")) {
+		NEED(1);
+		return rmdir(a[1]) ? errno : 0;
+	}
+	if (!strcmp(op, "unlink")) {
+		NEED(1);
+		return unlink(a[1]) ? errno : 0;
+	}
+	if (!strcmp(op, "rename")) {	/* rename A B [noreplace|exchange] */
+		unsigned int flags = 0;
+
+		NEED(2);
+		if (argc > 3)
+			flags = !strcmp(a[3], "exchange") ? RENAME_EXCHANGE :
+				!strcmp(a[3], "noreplace") ? RENAME_NOREPLACE : 0;
+		return renameat2(AT_FDCWD, a[1], AT_FDCWD, a[2], flags) ? errno : 0;
+	}
+	if (!strcmp(op, "link")) {
+		NEED(2);
+		return link(a[1], a[2]) ? errno : 0;
+	}
+	if (!strcmp(op, "symlink")) {
+		NEED(2);
+		return symlink(a[1], a[2]) ? errno : 0;
+	}
+	if (!strcmp(op, "readlink")) {
+		NEED(1);
+		n = readlink(a[1], buf, sizeof(buf) - 1);
+		if (n < 0)
+			return errno;
+		buf[n] = '\0';
+		snprintf(out, outlen, "'%.4000s'", buf);
+		return 0;
+	}
+	if (!strcmp(op, "mkfifo")) {
+		NEED(2);
+		return mkfifo(a[1], (mode_t)strtol(a[2], NULL, 8)) ? errno : 0;
+	}
+	if (!strcmp(op, "chmod")) {
+		NEED(2);
+		return chmod(a[1], (mode_t)strtol(a[2], NULL, 8)) ? errno : 0;
+	}
+	if (!strcmp(op, "chown") || !strcmp(op, "lchown")) {
+		NEED(3);
+		return (op[0] == 'c' ? chown : lchown)(a[1], (uid_t)atol(a[2]),
+						     (gid_t)atol(a[3])) ? errno : 0;
+	}
+	if (!strcmp(op, "truncate")) {
+		NEED(2);
+		return truncate(a[1], atol(a[2])) ? errno : 0;
+	}
+	if (!strcmp(op, "utimens")) {	/* utimens PATH ATIME MTIME: sec|now|omit */
+		struct timespec tv[2];
+
+		NEED(3);
+		for (int i = 0; i < 2; i++) {
+			const char *v = a[2 + i];
+
+			tv[i].tv_sec = atol(v);
+			tv[i].tv_nsec = !strcmp(v, "now") ? UTIME_NOW :
+					!strcmp(v, "omit") ? UTIME_OMIT : 0;
+		}
+		return utimensat(AT_FDCWD, a[1], tv, AT_SYMLINK_NOFOLLOW) ? errno : 0;
+	}
+	if (!strcmp(op, "stat") || !strcmp(op, "lstat")) {
+		NEED(1);
+		if ((op[0] == 's' ? stat : lstat)(a[1], &st))
+			return errno;
+		snprintf(out, outlen, "%c %04o nlink %lu uid %u gid %u size %lld",
+			 type_char(st.st_mode), st.st_mode & 07777,
+			 (unsigned long)st.st_nlink, st.st_uid, st.st_gid,
+			 S_ISDIR(st.st_mode) ? 0LL : (long long)st.st_size);
+		return 0;
+	}
+	if (!strcmp(op, "times")) {
+		NEED(1);
+		if (lstat(a[1], &st))
+			return errno;
+		snprintf(out, outlen, "atime %lld mtime %lld",
+			 (long long)st.st_atim.tv_sec, (long long)st.st_mtim.tv_sec);
+		return 0;
+	}
+	if (!strcmp(op, "ls")) {
+		char *names[512];
+		size_t k = 0, used = 0;
+		struct dirent *de;
+		DIR *d;
+
+		NEED(1);
+		d = opendir(a[1]);
+		if (!d)
+			return errno;
+		while ((de = readdir(d)) && k < 512)
+			names[k++] = strdup(de->d_name);
+		closedir(d);
+		qsort(names, k, sizeof(*names), cmp_str);
+		for (size_t i = 0; i < k; i++) {
+			used += (size_t)snprintf(out + used, outlen > used ? outlen - used : 0,
+						 "%s%s", i ? " " : "", names[i]);
+			free(names[i]);
+		}
+		return 0;
+	}
+	if (!strcmp(op, "setxattr")) {	/* setxattr PATH NAME VALUE [create|replace] */
+		int flags = 0;
+
+		NEED(3);
+		if (argc > 4)
+			flags = !strcmp(a[4], "create") ? XATTR_CREATE : XATTR_REPLACE;
+		return setxattr(a[1], a[2], a[3], strlen(a[3]), flags) ? errno : 0;
+	}
+	if (!strcmp(op, "getxattr")) {
+		NEED(2);
+		n = getxattr(a[1], a[2], buf, sizeof(buf) - 1);
+		if (n < 0)
+			return errno;
+		buf[n] = '\0';
+		snprintf(out, outlen, "'%.4000s'", buf);
+		return 0;
+	}
+	if (!strcmp(op, "listxattr")) {	/* user.* names only, sorted */
+		char *names[64];
+		size_t k = 0, used = 0;
+
+		NEED(1);
+		n = listxattr(a[1], buf, sizeof(buf));
+		if (n < 0)
+			return errno;
+		for (char *p = buf; p < buf + n && k < 64; p += strlen(p) + 1) {
+			if (!strncmp(p, "user.", 5))
+				names[k++] = p;
+		}
+		qsort(names, k, sizeof(*names), cmp_str);
+		for (size_t i = 0; i < k; i++)
+			used += (size_t)snprintf(out + used, outlen > used ? outlen - used : 0,
+						 "%s%s", i ? " " : "", names[i]);
+		return 0;
+	}
+	if (!strcmp(op, "removexattr")) {
+		NEED(2);
+		return removexattr(a[1], a[2]) ? errno : 0;
+	}
+	if (!strcmp(op, "punch") || !strcmp(op, "fallocate")) {	/* PATH OFF LEN */
+		NEED(3);
+		fd = open(a[1], O_RDWR);
+		if (fd < 0)
+			return errno;
+		e = fallocate(fd, op[0] == 'p' ?
+			      FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : 0,
+			      atol(a[2]), atol(a[3])) ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(op, "seek")) {	/* seek PATH data|hole OFF */
+		off_t r;
+
+		NEED(3);
+		fd = open(a[1], O_RDONLY);
+		if (fd < 0)
+			return errno;
+		r = lseek(fd, atol(a[3]), !strcmp(a[2], "data") ? SEEK_DATA : SEEK_HOLE);
+		e = r < 0 ? errno : 0;
+		close(fd);
+		if (!e)
+			snprintf(out, outlen, "%lld", (long long)r);
+		return e;
+	}
+	if (!strcmp(op, "copy")) {	/* copy SRC DST LEN: copy_file_range */
+		int in;
+
+		NEED(3);
+		in = open(a[1], O_RDONLY);
+		if (in < 0)
+			return errno;
+		fd = open(a[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0) {
+			e = errno;
+			close(in);
+			return e;
+		}
+		n = copy_file_range(in, NULL, fd, NULL, (size_t)atol(a[3]), 0);
+		e = n < 0 ? errno : 0;
+		close(in);
+		close(fd);
+		if (!e)
+			snprintf(out, outlen, "%zd", n);
+		return e;
+	}
+	if (!strcmp(op, "fsync")) {
+		NEED(1);
+		fd = open(a[1], O_RDONLY);
+		if (fd < 0)
+			return errno;
+		e = fsync(fd) || fdatasync(fd) ? errno : 0;
+		close(fd);
+		return e;
+	}
+	if (!strcmp(op, "flock")) {	/* flock PATH: a second descriptor must fail */
+		int fd2;
+
+		NEED(1);
+		fd = open(a[1], O_RDONLY);
+		if (fd < 0)
+			return errno;
+		fd2 = open(a[1], O_RDONLY);
+		e = flock(fd, LOCK_EX | LOCK_NB) ? errno : 0;
+		if (!e)
+			snprintf(out, outlen, "second %s",
+				 flock(fd2, LOCK_EX | LOCK_NB) ? errname(errno) : "ok");
+		close(fd2);
+		close(fd);
+		return e;
+	}
+	if (!strcmp(op, "ioctl")) {	/* FS_IOC_GETVERSION */
+		int v;
+
+		NEED(1);
+		fd = open(a[1], O_RDONLY);
+		if (fd < 0)
+			return errno;
+		e = ioctl(fd, FIONREAD, &v) ? errno : 0;
+		close(fd);
+		return e;
+	}
+	return ENOSYS;
+#undef NEED
+}
+
+/* "as UID GID OP ...": run OP in a child with those credentials. */
+static int run_as(int argc, char **a, char *out, size_t outlen)
+{
+	int pipefd[2], status;
+	pid_t pid;
+	ssize_t n;
+
+	if (argc < 4 || pipe(pipefd))
+		return EINVAL;
+	pid = fork();
+	if (pid < 0)
+		return errno;
+	if (!pid) {
+		int e;
+
+		close(pipefd[0]);
+		if (setgroups(0, NULL) || setresgid((gid_t)atol(a[2]), (gid_t)atol(a[2]), (gid_t)atol(a[2])) ||
+		    setresuid((uid_t)atol(a[1]), (uid_t)atol(a[1]), (uid_t)atol(a[1])))
+			_exit(255);
+		e = run(argc - 3, a + 3, out, outlen);
+		if (write(pipefd[1], out, strlen(out)) < 0)
+			_exit(254);
+		_exit(e);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], out, outlen - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+}
+
+int main(int argc, char **argv)
+{
+	char line[BIG], out[BIG];
+	unsigned long lineno = 0;
+
+	if (argc != 2 || chdir(argv[1])) {
+		fprintf(stderr, "usage: fsops DIR < SCRIPT\n");
+		return 2;
+	}
+	umask(022);
+	while (fgets(line, sizeof(line), stdin)) {
+		char *args[MAXARGS + 3], *save = NULL, *hash = strchr(line, '#');
+		int n = 0, e;
+
+		lineno++;
+		if (hash)
+			*hash = '\0';
+		for (char *t = strtok_r(line, " \t\n", &save); t && n < MAXARGS + 3;
+		     t = strtok_r(NULL, " \t\n", &save))
+			args[n] = n < MAXARGS ? expand(t, n) : t, n++;
+		if (!n)
+			continue;
+		e = !strcmp(args[0], "as") ? run_as(n, args, out, sizeof(out)) :
+					     run(n, args, out, sizeof(out));
+		printf("%lu %s: %s%s%s\n", lineno, strcmp(args[0], "as") ? args[0] : args[3],
+		       e ? errname(e) : "ok", out[0] ? " " : "", out);
+		fflush(stdout);
+	}
+	return 0;
+}
