@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "inode.h"
+#include "stats.h"
 
 #define FS_MAX_IO	(1U << 20)	/* max_write, max_read, readahead */
 
@@ -23,6 +24,7 @@ struct fs_ctx {
 	enum fs_fast_path fast;
 	double timeout;		/* entry and attribute timeout, seconds */
 	bool writeback;		/* the kernel granted the writeback cache */
+	struct stats stats;
 };
 
 extern const struct fuse_lowlevel_ops fs_ops;

@@ -10,12 +10,16 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "file.h"
 #include "fs.h"
 #include "log.h"
 
@@ -33,6 +37,9 @@ static void usage(FILE *f)
 		"  --clone-fd         one /dev/fuse descriptor per worker thread\n"
 		"  -f, --foreground   do not become a daemon\n"
 		"  -o OPT[,OPT...]    mount options, as libfuse takes them (allow_other, ...)\n"
+		"  --stats PATH       keep per-operation counts and latency histograms in\n"
+		"                     PATH as JSON (rewritten every second and on SIGUSR1;\n"
+		"                     SIGUSR1 also prints them to the log)\n"
 		"  -d, --debug        log every request (implies --foreground)\n"
 		"  -h, --help         print this help and exit\n"
 		"  -V, --version      print the version and exit\n\n"
@@ -49,6 +56,7 @@ struct fs_opts {
 	bool foreground;
 	bool debug;
 	char *mount_opts;	/* -o, joined with commas */
+	const char *stats_path;
 };
 
 static int opts_add_mount(struct fs_opts *o, const char *opt)
@@ -72,6 +80,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		{ "fast-path", required_argument, NULL, 'F' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "clone-fd", no_argument, NULL, 'C' },
+		{ "stats", required_argument, NULL, 'S' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -111,6 +120,9 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			break;
 		case 'C':
 			o->clone_fd = true;
+			break;
+		case 'S':
+			o->stats_path = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -202,13 +214,61 @@ out_usage:
 	return EXIT_USAGE;
 }
 
+static const char *fast_name(enum fs_fast_path f)
+{
+	return f == FS_FAST_CACHE ? "cache" : "none";
+}
+
+struct stats_thread {
+	pthread_t thread;
+	struct fs_ctx *ctx;
+	const char *path;
+};
+
+static void stats_write(struct stats_thread *st, bool to_log)
+{
+	char *json = stats_json(&st->ctx->stats, fast_name(st->ctx->fast),
+				inode_count(&st->ctx->inodes));
+	int ret;
+
+	if (!json)
+		return;
+	if (to_log)
+		info("stats: %s", json);
+	if (st->path) {
+		ret = file_write_atomic(st->path, json);
+		if (ret)
+			warn_perror(-ret, "--stats %s", st->path);
+	}
+	free(json);
+}
+
+/* Rewrite the stats file every second, and at once on SIGUSR1. */
+static void *stats_main(void *arg)
+{
+	struct stats_thread *st = arg;
+	struct timespec second = { .tv_sec = 1 };
+	sigset_t usr1;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	for (;;) {
+		int sig = sigtimedwait(&usr1, NULL, &second);
+
+		stats_write(st, sig == SIGUSR1);
+	}
+	return NULL;
+}
+
 static int serve(struct fs_opts *o, int src_fd)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_loop_config *loop;
 	struct fuse_session *se;
 	struct fs_ctx ctx = { 0 };
+	struct stats_thread stats = { 0 };
 	char fsname[PATH_MAX + 32];
+	sigset_t usr1;
 	int ret = EXIT_FAILURE;
 
 	if (inode_table_init(&ctx.inodes, src_fd)) {
@@ -217,6 +277,7 @@ static int serve(struct fs_opts *o, int src_fd)
 		return EXIT_FAILURE;
 	}
 	ctx.fast = o->fast;
+	ctx.stats.start_ns = clock_ns();
 	ctx.timeout = o->fast == FS_FAST_CACHE ? FS_CACHE_TIMEOUT : 0.0;
 
 	snprintf(fsname, sizeof(fsname),
@@ -250,16 +311,33 @@ static int serve(struct fs_opts *o, int src_fd)
 		goto out_unmount;
 	}
 
+	/* SIGUSR1 is taken by the stats thread alone: the workers, started
+	 * by the loop, inherit this mask. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	stats.ctx = &ctx;
+	stats.path = o->stats_path;
+	if (pthread_create(&stats.thread, NULL, stats_main, &stats)) {
+		err("cannot start the stats thread");
+		goto out_unmount;
+	}
+
 	loop = fuse_loop_cfg_create();
 	if (!loop) {
 		err("out of memory");
-		goto out_unmount;
+		goto out_stats;
 	}
 	fuse_loop_cfg_set_clone_fd(loop, o->clone_fd);
 	fuse_loop_cfg_set_max_threads(loop, o->threads);
 	fuse_loop_cfg_set_idle_threads(loop, o->threads);
 	ret = fuse_session_loop_mt(se, loop) ? EXIT_FAILURE : 0;
 	fuse_loop_cfg_destroy(loop);
+
+out_stats:
+	pthread_cancel(stats.thread);
+	pthread_join(stats.thread, NULL);
+	stats_write(&stats, false);
 
 out_unmount:
 	fuse_session_unmount(se);

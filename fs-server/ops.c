@@ -25,8 +25,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "fs.h"
 #include "log.h"
+#include "stats.h"
 
 #define OPS_PROC_PATH	32	/* "/proc/self/fd/" + an int */
 
@@ -754,43 +756,130 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 }
 
 /*
+ * Every handler is timed for --stats.  The context is taken before the
+ * call: the handler's reply frees the request.
+ */
+#define OPS_TIMED(op, name, proto, args)				\
+	static void timed_##name proto					\
+	{								\
+		struct fs_ctx *ctx = ops_ctx(req);			\
+		uint64_t t0 = clock_ns();				\
+									\
+		ops_##name args;					\
+		stats_record(&ctx->stats, op, t0);			\
+	}
+
+OPS_TIMED(STATS_LOOKUP, lookup, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+OPS_TIMED(STATS_FORGET, forget, (fuse_req_t req, fuse_ino_t i, uint64_t n), (req, i, n))
+OPS_TIMED(STATS_FORGET, forget_multi,
+	  (fuse_req_t req, size_t n, struct fuse_forget_data *f), (req, n, f))
+OPS_TIMED(STATS_GETATTR, getattr,
+	  (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+OPS_TIMED(STATS_SETATTR, setattr,
+	  (fuse_req_t req, fuse_ino_t i, struct stat *a, int v, struct fuse_file_info *fi),
+	  (req, i, a, v, fi))
+OPS_TIMED(STATS_READLINK, readlink, (fuse_req_t req, fuse_ino_t i), (req, i))
+OPS_TIMED(STATS_MKNOD, mknod,
+	  (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d),
+	  (req, p, n, m, d))
+OPS_TIMED(STATS_MKDIR, mkdir, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m),
+	  (req, p, n, m))
+OPS_TIMED(STATS_SYMLINK, symlink,
+	  (fuse_req_t req, const char *t, fuse_ino_t p, const char *n), (req, t, p, n))
+OPS_TIMED(STATS_LINK, link, (fuse_req_t req, fuse_ino_t i, fuse_ino_t p, const char *n),
+	  (req, i, p, n))
+OPS_TIMED(STATS_UNLINK, unlink, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+OPS_TIMED(STATS_RMDIR, rmdir, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+OPS_TIMED(STATS_RENAME, rename,
+	  (fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
+	   unsigned int f), (req, p, n, np, nn, f))
+OPS_TIMED(STATS_OPEN, open, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+	  (req, i, fi))
+OPS_TIMED(STATS_CREATE, create,
+	  (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi),
+	  (req, p, n, m, fi))
+OPS_TIMED(STATS_READ, read,
+	  (fuse_req_t req, fuse_ino_t i, size_t s, off_t o, struct fuse_file_info *fi),
+	  (req, i, s, o, fi))
+OPS_TIMED(STATS_WRITE, write_buf,
+	  (fuse_req_t req, fuse_ino_t i, struct fuse_bufvec *b, off_t o,
+	   struct fuse_file_info *fi), (req, i, b, o, fi))
+OPS_TIMED(STATS_FLUSH, flush, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi),
+	  (req, i, fi))
+OPS_TIMED(STATS_RELEASE, release,
+	  (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+OPS_TIMED(STATS_FSYNC, fsync,
+	  (fuse_req_t req, fuse_ino_t i, int d, struct fuse_file_info *fi), (req, i, d, fi))
+OPS_TIMED(STATS_OPENDIR, opendir,
+	  (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+OPS_TIMED(STATS_READDIR, readdir,
+	  (fuse_req_t req, fuse_ino_t i, size_t s, off_t o, struct fuse_file_info *fi),
+	  (req, i, s, o, fi))
+OPS_TIMED(STATS_READDIRPLUS, readdirplus,
+	  (fuse_req_t req, fuse_ino_t i, size_t s, off_t o, struct fuse_file_info *fi),
+	  (req, i, s, o, fi))
+OPS_TIMED(STATS_RELEASEDIR, releasedir,
+	  (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+OPS_TIMED(STATS_FSYNCDIR, fsyncdir,
+	  (fuse_req_t req, fuse_ino_t i, int d, struct fuse_file_info *fi), (req, i, d, fi))
+OPS_TIMED(STATS_STATFS, statfs, (fuse_req_t req, fuse_ino_t i), (req, i))
+OPS_TIMED(STATS_GETXATTR, getxattr,
+	  (fuse_req_t req, fuse_ino_t i, const char *n, size_t s), (req, i, n, s))
+OPS_TIMED(STATS_LISTXATTR, listxattr, (fuse_req_t req, fuse_ino_t i, size_t s), (req, i, s))
+OPS_TIMED(STATS_SETXATTR, setxattr,
+	  (fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s, int f),
+	  (req, i, n, v, s, f))
+OPS_TIMED(STATS_REMOVEXATTR, removexattr,
+	  (fuse_req_t req, fuse_ino_t i, const char *n), (req, i, n))
+OPS_TIMED(STATS_FALLOCATE, fallocate,
+	  (fuse_req_t req, fuse_ino_t i, int m, off_t o, off_t l, struct fuse_file_info *fi),
+	  (req, i, m, o, l, fi))
+OPS_TIMED(STATS_COPY_FILE_RANGE, copy_file_range,
+	  (fuse_req_t req, fuse_ino_t ii, off_t oi, struct fuse_file_info *fii,
+	   fuse_ino_t io, off_t oo, struct fuse_file_info *fio, size_t l, int f),
+	  (req, ii, oi, fii, io, oo, fio, l, f))
+OPS_TIMED(STATS_LSEEK, lseek,
+	  (fuse_req_t req, fuse_ino_t i, off_t o, int w, struct fuse_file_info *fi),
+	  (req, i, o, w, fi))
+
+/*
  * No ioctl handler: the kernel answers ENOTTY, as for a file system
  * without ioctls.  Locks: without getlk/setlk/flock handlers the kernel
  * keeps POSIX and BSD locks itself, correct among the mount's users.
  */
 const struct fuse_lowlevel_ops fs_ops = {
 	.init		= ops_init,
-	.lookup		= ops_lookup,
-	.forget		= ops_forget,
-	.forget_multi	= ops_forget_multi,
-	.getattr	= ops_getattr,
-	.setattr	= ops_setattr,
-	.readlink	= ops_readlink,
-	.mknod		= ops_mknod,
-	.mkdir		= ops_mkdir,
-	.symlink	= ops_symlink,
-	.link		= ops_link,
-	.unlink		= ops_unlink,
-	.rmdir		= ops_rmdir,
-	.rename		= ops_rename,
-	.open		= ops_open,
-	.create		= ops_create,
-	.read		= ops_read,
-	.write_buf	= ops_write_buf,
-	.flush		= ops_flush,
-	.release	= ops_release,
-	.fsync		= ops_fsync,
-	.opendir	= ops_opendir,
-	.readdir	= ops_readdir,
-	.readdirplus	= ops_readdirplus,
-	.releasedir	= ops_releasedir,
-	.fsyncdir	= ops_fsyncdir,
-	.statfs		= ops_statfs,
-	.getxattr	= ops_getxattr,
-	.listxattr	= ops_listxattr,
-	.setxattr	= ops_setxattr,
-	.removexattr	= ops_removexattr,
-	.fallocate	= ops_fallocate,
-	.copy_file_range = ops_copy_file_range,
-	.lseek		= ops_lseek,
+	.lookup		= timed_lookup,
+	.forget		= timed_forget,
+	.forget_multi	= timed_forget_multi,
+	.getattr	= timed_getattr,
+	.setattr	= timed_setattr,
+	.readlink	= timed_readlink,
+	.mknod		= timed_mknod,
+	.mkdir		= timed_mkdir,
+	.symlink	= timed_symlink,
+	.link		= timed_link,
+	.unlink		= timed_unlink,
+	.rmdir		= timed_rmdir,
+	.rename		= timed_rename,
+	.open		= timed_open,
+	.create		= timed_create,
+	.read		= timed_read,
+	.write_buf	= timed_write_buf,
+	.flush		= timed_flush,
+	.release	= timed_release,
+	.fsync		= timed_fsync,
+	.opendir	= timed_opendir,
+	.readdir	= timed_readdir,
+	.readdirplus	= timed_readdirplus,
+	.releasedir	= timed_releasedir,
+	.fsyncdir	= timed_fsyncdir,
+	.statfs		= timed_statfs,
+	.getxattr	= timed_getxattr,
+	.listxattr	= timed_listxattr,
+	.setxattr	= timed_setxattr,
+	.removexattr	= timed_removexattr,
+	.fallocate	= timed_fallocate,
+	.copy_file_range = timed_copy_file_range,
+	.lseek		= timed_lseek,
 };

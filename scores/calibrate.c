@@ -47,6 +47,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "file.h"
 #include "hkscores.h"
 #include "jsonnum.h"
 #include "log.h"
@@ -527,36 +528,6 @@ static void cal_print(const struct cal_ctx *c, double elapsed)
 	printf("\n%u repetitions in %.1f s\n", c->reps, elapsed);
 }
 
-/* Write @text to @path through a temporary file and rename(2). */
-static int cal_write_file(const char *path, const char *text)
-{
-	size_t len = strlen(path) + 16;
-	char *tmp = malloc(len);
-	FILE *f;
-	int ret = 0;
-
-	if (!tmp)
-		return -ENOMEM;
-	snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
-	f = fopen(tmp, "w");
-	if (!f) {
-		ret = -errno;
-		goto out_free;
-	}
-	if (fputs(text, f) < 0 || fputc('\n', f) < 0 || fflush(f) ||
-	    fsync(fileno(f)))
-		ret = -errno;
-	if (fclose(f) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-out_free:
-	free(tmp);
-	return ret;
-}
-
 int cmd_calibrate(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
@@ -612,7 +583,7 @@ int cmd_calibrate(const struct cli_cmd *cmd, int argc, char **argv)
 				JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 				JSON_C_TO_STRING_NOSLASHESCAPE);
 
-		ret = cal_write_file(p[2].text, text);
+		ret = file_write_atomic(p[2].text, text);
 		if (ret) {
 			json_object_put(doc);
 			ret = cli_fail(cmd, EXIT_FAILURE, "%s: %s", p[2].text,

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * stats.h - per-operation counts and latency histograms of hk-fs-server
+ */
+#ifndef HK_FS_STATS_H
+#define HK_FS_STATS_H
+
+#include <stdint.h>
+
+#define STATS_BUCKETS	40	/* bucket i: [2^i, 2^(i+1)) ns */
+
+enum stats_op {
+	STATS_LOOKUP, STATS_FORGET, STATS_GETATTR, STATS_SETATTR,
+	STATS_READLINK, STATS_MKNOD, STATS_MKDIR, STATS_SYMLINK, STATS_LINK,
+	STATS_UNLINK, STATS_RMDIR, STATS_RENAME, STATS_OPEN, STATS_CREATE,
+	STATS_READ, STATS_WRITE, STATS_FLUSH, STATS_RELEASE, STATS_FSYNC,
+	STATS_OPENDIR, STATS_READDIR, STATS_READDIRPLUS, STATS_RELEASEDIR,
+	STATS_FSYNCDIR, STATS_STATFS, STATS_GETXATTR, STATS_LISTXATTR,
+	STATS_SETXATTR, STATS_REMOVEXATTR, STATS_FALLOCATE,
+	STATS_COPY_FILE_RANGE, STATS_LSEEK,
+	STATS_NOPS,
+};
+
+struct stats_counter {
+	uint64_t count;
+	uint64_t total_ns;
+	uint64_t hist[STATS_BUCKETS];
+};
+
+struct stats {
+	struct stats_counter op[STATS_NOPS];
+	uint64_t start_ns;
+};
+
+void stats_record(struct stats *s, enum stats_op op, uint64_t t0);
+char *stats_json(struct stats *s, const char *fast_path, uint64_t inodes);
+
+#endif /* HK_FS_STATS_H */
