@@ -229,14 +229,14 @@ static void stats_write(struct stats_thread *st, bool to_log)
 {
 	char *json = stats_json(&st->ctx->stats, fast_name(st->ctx->fast),
 				inode_count(&st->ctx->inodes));
-	int ret;
 
 	if (!json)
 		return;
 	if (to_log)
 		info("stats: %s", json);
 	if (st->path) {
-		ret = file_write_atomic(st->path, json);
+		int ret = file_write_atomic(st->path, json);
+
 		if (ret)
 			warn_perror(-ret, "--stats %s", st->path);
 	}
