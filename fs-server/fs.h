@@ -17,6 +17,7 @@
 enum fs_fast_path {
 	FS_FAST_NONE,		/* every operation reaches the server */
 	FS_FAST_CACHE,		/* kernel caches, long timeouts */
+	FS_FAST_PASSTHROUGH,	/* file data from the backing file, in the kernel */
 };
 
 struct fs_ctx {
@@ -24,6 +25,8 @@ struct fs_ctx {
 	enum fs_fast_path fast;
 	double timeout;		/* entry and attribute timeout, seconds */
 	bool writeback;		/* the kernel granted the writeback cache */
+	bool kernel_passthrough; /* the kernel offered passthrough in INIT */
+	int dev_fd;		/* /dev/fuse, for backing-file ioctls */
 	struct stats stats;
 };
 

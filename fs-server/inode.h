@@ -17,6 +17,8 @@ struct inode {
 	ino_t ino;
 	mode_t type;		/* S_IFMT bits; fixed for the inode's life */
 	uint64_t nlookup;	/* kernel references; under the table lock */
+	int backing_id;		/* passthrough backing file, or 0 */
+	unsigned int backing_refs; /* passthrough opens sharing it */
 	struct inode *next;	/* hash chain */
 };
 

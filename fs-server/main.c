@@ -22,6 +22,7 @@
 #include "file.h"
 #include "fs.h"
 #include "log.h"
+#include "passthrough.h"
 
 #define EXIT_USAGE	2
 #define FS_CACHE_TIMEOUT	86400.0
@@ -31,8 +32,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: hk-fs-server [OPTIONS] SOURCE MOUNTPOINT\n"
 		"Serve the directory tree at SOURCE at MOUNTPOINT from user space (FUSE).\n\n"
-		"  --fast-path MODE   none: every operation reaches the server (default)\n"
+		"  --fast-path MODE   passthrough: file data goes from the kernel to the\n"
+		"                       source file, never through the server (default;\n"
+		"                       falls back to cache where the kernel refuses)\n"
 		"                     cache: kernel page cache, writeback cache, long timeouts\n"
+		"                     none: every operation reaches the server\n"
 		"  --threads N        worker threads (default: one per CPU, at least 2)\n"
 		"  --clone-fd         one /dev/fuse descriptor per worker thread\n"
 		"  -f, --foreground   do not become a daemon\n"
@@ -90,7 +94,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int c;
 
-	o->fast = FS_FAST_NONE;
+	o->fast = FS_FAST_PASSTHROUGH;
 	o->threads = cpus > 2 ? (unsigned int)cpus : 2;
 	while ((c = getopt_long(argc, argv, "fdho:V", longopts, NULL)) != -1) {
 		char *end;
@@ -103,10 +107,9 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			} else if (!strcmp(optarg, "cache")) {
 				o->fast = FS_FAST_CACHE;
 			} else if (!strcmp(optarg, "passthrough")) {
-				err("--fast-path passthrough is not in this version yet; use cache or none");
-				return EXIT_USAGE;
+				o->fast = FS_FAST_PASSTHROUGH;
 			} else {
-				err("--fast-path: unknown mode '%s' (none, cache)", optarg);
+				err("--fast-path: unknown mode '%s' (passthrough, cache, none)", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -216,7 +219,8 @@ out_usage:
 
 static const char *fast_name(enum fs_fast_path f)
 {
-	return f == FS_FAST_CACHE ? "cache" : "none";
+	return f == FS_FAST_PASSTHROUGH ? "passthrough" :
+	       f == FS_FAST_CACHE ? "cache" : "none";
 }
 
 struct stats_thread {
@@ -227,13 +231,19 @@ struct stats_thread {
 
 static void stats_write(struct stats_thread *st, bool to_log)
 {
-	char *json = stats_json(&st->ctx->stats, fast_name(st->ctx->fast),
-				inode_count(&st->ctx->inodes));
+	uint64_t inodes = inode_count(&st->ctx->inodes);
+	const char *fast = fast_name(st->ctx->fast);
+	char *json;
 
+	if (to_log) {
+		json = stats_json(&st->ctx->stats, fast, inodes, false);
+		if (json)
+			info("stats: %s", json);
+		free(json);
+	}
+	json = stats_json(&st->ctx->stats, fast, inodes, true);
 	if (!json)
 		return;
-	if (to_log)
-		info("stats: %s", json);
 	if (st->path) {
 		int ret = file_write_atomic(st->path, json);
 
@@ -278,7 +288,7 @@ static int serve(struct fs_opts *o, int src_fd)
 	}
 	ctx.fast = o->fast;
 	ctx.stats.start_ns = clock_ns();
-	ctx.timeout = o->fast == FS_FAST_CACHE ? FS_CACHE_TIMEOUT : 0.0;
+	ctx.timeout = o->fast == FS_FAST_NONE ? 0.0 : FS_CACHE_TIMEOUT;
 
 	snprintf(fsname, sizeof(fsname),
 		 "default_permissions,subtype=hk-fs-server,fsname=%s", o->source);
@@ -305,6 +315,11 @@ static int serve(struct fs_opts *o, int src_fd)
 	if (fuse_session_mount(se, o->mountpoint)) {
 		err("cannot mount at '%s'", o->mountpoint);
 		goto out_signals;
+	}
+	ctx.dev_fd = fuse_session_fd(se);
+	if (o->fast == FS_FAST_PASSTHROUGH && passthrough_install(se)) {
+		warn("passthrough: libfuse refused custom I/O; using cache");
+		ctx.fast = FS_FAST_CACHE;
 	}
 	if (fuse_daemonize(o->foreground)) {
 		err("cannot become a daemon");

@@ -28,9 +28,13 @@
 #include "clock.h"
 #include "fs.h"
 #include "log.h"
+#include "passthrough.h"
 #include "stats.h"
 
 #define OPS_PROC_PATH	32	/* "/proc/self/fd/" + an int */
+
+/* fi->fh holds the descriptor; this bit marks a passthrough open. */
+#define OPS_FH_PASSTHROUGH	(1ULL << 32)
 
 static struct fs_ctx *ops_ctx(fuse_req_t req)
 {
@@ -337,8 +341,14 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	fi->fh = (uint64_t)fd;
-	if (fuse_reply_open(req, fi) == -ENOENT)
-		close(fd);	/* the caller was interrupted and gone */
+	if (passthrough_open(ops_ctx(req), in, fd))
+		fi->fh |= OPS_FH_PASSTHROUGH;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		/* the caller was interrupted and is gone */
+		if (fi->fh & OPS_FH_PASSTHROUGH)
+			passthrough_cancel(ops_ctx(req), in);
+		close(fd);
+	}
 }
 
 static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -367,8 +377,13 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	fi->fh = (uint64_t)fd;
-	if (fuse_reply_create(req, &e, fi) == -ENOENT)
+	if (passthrough_open(ctx, ops_inode(req, e.ino), fd))
+		fi->fh |= OPS_FH_PASSTHROUGH;
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		if (fi->fh & OPS_FH_PASSTHROUGH)
+			passthrough_cancel(ctx, ops_inode(req, e.ino));
 		close(fd);
+	}
 }
 
 /* One read buffer per worker thread, made once: no allocation per read. */
@@ -429,7 +444,8 @@ static void ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void ops_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
-	(void)ino;
+	if (fi->fh & OPS_FH_PASSTHROUGH)
+		passthrough_release(ops_ctx(req), ops_inode(req, ino));
 	close((int)fi->fh);
 	fuse_reply_err(req, 0);
 }
@@ -743,6 +759,11 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 
 	conn->max_write = FS_MAX_IO;
 	conn->max_readahead = FS_MAX_IO;
+	if (ctx->fast == FS_FAST_PASSTHROUGH && !ctx->kernel_passthrough) {
+		warn("passthrough: this kernel does not offer FUSE passthrough (Linux >= 6.9 with CONFIG_FUSE_PASSTHROUGH); using cache");
+		ctx->fast = FS_FAST_CACHE;
+	}
+	/* The kernel refuses passthrough together with the writeback cache. */
 	if (ctx->fast == FS_FAST_CACHE &&
 	    (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;

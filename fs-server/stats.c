@@ -47,10 +47,12 @@ void stats_record(struct stats *s, enum stats_op op, uint64_t t0)
  * @s:	the counters
  * @fast_path:	the fast path in use
  * @inodes:	inodes the kernel holds
+ * @pretty:	indented over many lines, or all on one
  *
  * Return: a malloc'd string, or NULL without memory
  */
-char *stats_json(struct stats *s, const char *fast_path, uint64_t inodes)
+char *stats_json(struct stats *s, const char *fast_path, uint64_t inodes,
+		 bool pretty)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *ops = json_object_new_object();
@@ -83,8 +85,9 @@ char *stats_json(struct stats *s, const char *fast_path, uint64_t inodes)
 		json_object_object_add(ops, stats_names[i], o);
 	}
 	json_object_object_add(root, "ops", ops);
-	text = strdup(json_object_to_json_string_ext(root,
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+	text = strdup(json_object_to_json_string_ext(root, pretty ?
+			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED :
+			JSON_C_TO_STRING_PLAIN));
 	json_object_put(root);
 	return text;
 }

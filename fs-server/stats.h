@@ -5,6 +5,7 @@
 #ifndef HK_FS_STATS_H
 #define HK_FS_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define STATS_BUCKETS	40	/* bucket i: [2^i, 2^(i+1)) ns */
@@ -33,6 +34,7 @@ struct stats {
 };
 
 void stats_record(struct stats *s, enum stats_op op, uint64_t t0);
-char *stats_json(struct stats *s, const char *fast_path, uint64_t inodes);
+char *stats_json(struct stats *s, const char *fast_path, uint64_t inodes,
+		 bool pretty);
 
 #endif /* HK_FS_STATS_H */

@@ -60,7 +60,7 @@ tree() {
 # operations in the script: lines that are neither blank nor comments
 nops=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SCRIPT")
 
-for mode in none cache; do
+for mode in none cache passthrough; do
 	d="$T/$mode"
 	mkdir -p "$d/src" "$d/mnt" "$d/ref"
 	"$FS" -f --fast-path "$mode" -o allow_other "$d/src" "$d/mnt" 2>"$d/log" &
@@ -103,6 +103,48 @@ for mode in none cache; do
 	check "$mode: nothing left mounted" sh -c "! grep -q ' $d/mnt ' /proc/self/mounts"
 done
 
+# --- the data path: 64 MiB written and read through the mount.  In none
+# mode every byte crosses the server (the counters prove they count); in
+# passthrough mode none does.
+mkdir -p "$T/data-src"
+for mode in none passthrough; do
+	m="$T/mnt-data-$mode"
+	mkdir -p "$m"
+	"$FS" -f --fast-path "$mode" --stats "$T/stats-$mode.json" \
+		"$T/data-src" "$m" 2>"$T/log-$mode" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	if ! wait_mount "$m"; then
+		ok 1 "$mode: mounts for the data test"
+		continue
+	fi
+	dd if=/dev/urandom of="$m/blob-$mode" bs=1M count=64 status=none
+	cat "$m/blob-$mode" >/dev/null
+	check "$mode: 64 MiB read back as written" cmp -s "$m/blob-$mode" "$T/data-src/blob-$mode"
+	rm -f "$T/stats-$mode.json"
+	kill -USR1 "$pid"
+	i=0
+	while [ ! -s "$T/stats-$mode.json" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "$mode: SIGUSR1 writes the stats file and logs them" \
+		sh -c "[ -s '$T/stats-$mode.json' ] && grep -q '^hk-fs-server: stats: {' '$T/log-$mode'"
+	umount "$m"
+	wait_exit "$pid"
+	cp "$T/stats-$mode.json" "$T/final-$mode.json" 2>/dev/null
+done
+check "none: every byte crossed the server (>= 64 WRITE and READ of 1 MiB)" \
+	jq -e '.fast_path == "none" and .ops.write.count >= 64 and .ops.read.count >= 64' "$T/final-none.json"
+if jq -e '.fast_path == "passthrough"' "$T/final-passthrough.json" >/dev/null 2>&1; then
+	check "passthrough: zero READ and WRITE requests reached the server" \
+		jq -e '.ops.write.count == 0 and .ops.read.count == 0 and .ops.create.count >= 1 and .ops.open.count >= 1' \
+		"$T/final-passthrough.json"
+else
+	skip "passthrough: zero READ and WRITE requests" \
+		"the kernel refused passthrough: $(grep passthrough "$T/log-passthrough" | head -1)"
+fi
+
 # --- bad arguments: exit 2, a message, no mount
 mkdir -p "$T/src/inner" "$T/m"
 : >"$T/file"
@@ -124,6 +166,7 @@ bad "MOUNTPOINT not a directory" "not a directory" "$T/src" "$T/file"
 bad "SOURCE inside MOUNTPOINT" "inside MOUNTPOINT" "$T/src/inner" "$T/src"
 bad "MOUNTPOINT inside SOURCE" "inside SOURCE" "$T/src" "$T/src/inner"
 bad "unknown fast path" "unknown mode" --fast-path warp "$T/src" "$T/m"
+bad "unknown option" "unrecognized" --warp "$T/src" "$T/m"
 bad "one argument only" "SOURCE and MOUNTPOINT" "$T/src"
 bad "bad thread count" "threads" --threads 0 "$T/src" "$T/m"
 check "bad arguments left the mount table as it was" \

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * passthrough.c - kernel FUSE passthrough (Linux >= 6.9) under libfuse 3.14
+ *
+ * With passthrough, the kernel sends reads and writes of an open regular
+ * file straight to a backing file we registered, so file data never
+ * crosses user space.  libfuse 3.14 has no API for it and composes the
+ * INIT and OPEN replies itself, so we own the /dev/fuse I/O through
+ * fuse_session_custom_io() and amend exactly two kinds of reply:
+ *
+ * - INIT: set FUSE_PASSTHROUGH (flags2 bit 5, with FUSE_INIT_EXT) and
+ *   max_stack_depth 1, when the kernel offered it in its INIT request;
+ * - OPEN and CREATE: set FOPEN_PASSTHROUGH and the backing id of the
+ *   inode in struct fuse_open_out.
+ *
+ * A request is read and answered by the same worker thread, so what the
+ * read hook and a handler learn travels to the writev hook in
+ * thread-local variables.  Layouts are the kernel's UAPI (protocol 7.40);
+ * Debian 12's headers predate them, so they are spelled out here.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "log.h"
+#include "passthrough.h"
+
+#define PT_FUSE_INIT		26		/* opcode */
+#define PT_INIT_EXT		(1U << 30)	/* flags: flags2 is valid */
+#define PT_PASSTHROUGH2		(1U << 5)	/* flags2: FUSE_PASSTHROUGH */
+#define PT_WRITEBACK_CACHE	(1U << 16)	/* flags */
+#define PT_FOPEN_DIRECT_IO	(1U << 0)
+#define PT_FOPEN_KEEP_CACHE	(1U << 1)
+#define PT_FOPEN_PASSTHROUGH	(1U << 7)
+
+struct pt_in_header {
+	uint32_t len, opcode;
+	uint64_t unique, nodeid;
+	uint32_t uid, gid, pid;
+	uint16_t total_extlen, padding;
+};
+
+struct pt_out_header {
+	uint32_t len;
+	int32_t error;
+	uint64_t unique;
+};
+
+struct pt_init_in {
+	uint32_t major, minor, max_readahead, flags, flags2;
+};
+
+/* struct fuse_init_out up to max_stack_depth */
+#define PT_INIT_OUT_FLAGS	12
+#define PT_INIT_OUT_FLAGS2	32
+#define PT_INIT_OUT_DEPTH	36
+
+struct pt_open_out {
+	uint64_t fh;
+	uint32_t open_flags;
+	int32_t backing_id;
+};
+
+/* The ioctl's argument: its layout is the kernel's, not used by name. */
+struct pt_backing_map {
+	int32_t fd;		// cppcheck-suppress unusedStructMember
+	uint32_t flags;		// cppcheck-suppress unusedStructMember
+	uint64_t padding;	// cppcheck-suppress unusedStructMember
+};
+
+#define PT_IOC_BACKING_OPEN	_IOW(229, 1, struct pt_backing_map)
+#define PT_IOC_BACKING_CLOSE	_IOW(229, 2, uint32_t)
+
+_Static_assert(sizeof(struct pt_in_header) == 40, "fuse_in_header");
+_Static_assert(sizeof(struct pt_out_header) == 16, "fuse_out_header");
+_Static_assert(sizeof(struct pt_open_out) == 16, "fuse_open_out");
+
+/* What this thread's current request needs done to its reply. */
+static __thread bool pt_reply_init;
+static __thread int32_t pt_reply_backing;
+
+static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
+{
+	struct fs_ctx *ctx = userdata;
+	ssize_t n = read(fd, buf, len);
+	const struct pt_in_header *h = buf;
+
+	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) &&
+	    h->opcode == PT_FUSE_INIT) {
+		const struct pt_init_in *in = (const void *)(h + 1);
+
+		ctx->kernel_passthrough = in->minor >= 40 &&
+					  (in->flags & PT_INIT_EXT) &&
+					  (in->flags2 & PT_PASSTHROUGH2);
+		pt_reply_init = true;
+	}
+	return n;
+}
+
+static void pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
+{
+	uint8_t *out;
+	uint32_t flags, flags2, depth = 1;
+
+	pt_reply_init = false;
+	if (ctx->fast != FS_FAST_PASSTHROUGH)
+		return;
+	if (count < 2 || iov[1].iov_len < PT_INIT_OUT_DEPTH + sizeof(depth)) {
+		warn("passthrough: libfuse's INIT reply is too short; using cache without writeback");
+		ctx->fast = FS_FAST_CACHE;
+		return;
+	}
+	out = iov[1].iov_base;
+	memcpy(&flags, out + PT_INIT_OUT_FLAGS, sizeof(flags));
+	memcpy(&flags2, out + PT_INIT_OUT_FLAGS2, sizeof(flags2));
+	flags = (flags | PT_INIT_EXT) & ~PT_WRITEBACK_CACHE;
+	flags2 |= PT_PASSTHROUGH2;
+	memcpy(out + PT_INIT_OUT_FLAGS, &flags, sizeof(flags));
+	memcpy(out + PT_INIT_OUT_FLAGS2, &flags2, sizeof(flags2));
+	memcpy(out + PT_INIT_OUT_DEPTH, &depth, sizeof(depth));
+}
+
+static void pt_amend_open(struct iovec *iov, int count)
+{
+	const struct pt_out_header *h = iov[0].iov_base;
+	struct pt_open_out *o;
+	struct iovec *last = &iov[count - 1];
+
+	if (count < 2 || h->error || last->iov_len < sizeof(*o))
+		return;
+	/* fuse_open_out ends the OPEN reply and the CREATE reply alike */
+	o = (struct pt_open_out *)((uint8_t *)last->iov_base +
+				   last->iov_len - sizeof(*o));
+	o->open_flags &= ~(PT_FOPEN_KEEP_CACHE | PT_FOPEN_DIRECT_IO);
+	o->open_flags |= PT_FOPEN_PASSTHROUGH;
+	o->backing_id = pt_reply_backing;
+}
+
+static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	struct fs_ctx *ctx = userdata;
+
+	if (pt_reply_init)
+		pt_amend_init(ctx, iov, count);
+	if (pt_reply_backing) {
+		pt_amend_open(iov, count);
+		pt_reply_backing = 0;
+	}
+	return writev(fd, iov, count);
+}
+
+static const struct fuse_custom_io pt_io = {
+	.writev = pt_writev,
+	.read = pt_read,
+};
+
+/**
+ * passthrough_install() - take over the /dev/fuse I/O of a mounted session
+ * @se:	the session, mounted
+ *
+ * Return: 0 or -errno
+ */
+int passthrough_install(struct fuse_session *se)
+{
+	int ret = fuse_session_custom_io(se, &pt_io, fuse_session_fd(se));
+
+	return ret < 0 ? ret : 0;
+}
+
+/**
+ * passthrough_open() - register @fd as the backing file of @in and have
+ * the next OPEN or CREATE reply of this thread use it
+ * @ctx:	the server
+ * @in:	the inode being opened; a regular file
+ * @fd:	the file just opened for it
+ *
+ * The kernel allows one backing file per inode: the first open registers
+ * it, later opens share it, the last release drops it.
+ *
+ * Return: true when the reply will ask for passthrough; false to answer
+ * as a plain open (the kernel refused: logged once, the server goes on)
+ */
+bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd)
+{
+	if (ctx->fast != FS_FAST_PASSTHROUGH || in->type != S_IFREG)
+		return false;
+	pthread_mutex_lock(&pt_lock);
+	if (!in->backing_id) {
+		struct pt_backing_map map = { .fd = fd };
+		int id = ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
+
+		if (id <= 0) {
+			static bool warned;	/* under pt_lock */
+
+			if (!warned)
+				warn_perror(errno, "passthrough: the kernel refused a backing file; serving data through the server");
+			warned = true;
+			pthread_mutex_unlock(&pt_lock);
+			return false;
+		}
+		in->backing_id = id;
+	}
+	in->backing_refs++;
+	pt_reply_backing = in->backing_id;
+	pthread_mutex_unlock(&pt_lock);
+	return true;
+}
+
+/**
+ * passthrough_cancel() - the reply prepared by passthrough_open() was not
+ * sent after all: forget it and drop the reference
+ * @ctx:	the server
+ * @in:	the inode
+ */
+void passthrough_cancel(struct fs_ctx *ctx, struct inode *in)
+{
+	pt_reply_backing = 0;
+	passthrough_release(ctx, in);
+}
+
+/**
+ * passthrough_release() - one passthrough open of @in was released
+ * @ctx:	the server
+ * @in:	the inode
+ */
+void passthrough_release(struct fs_ctx *ctx, struct inode *in)
+{
+	uint32_t id;
+
+	pthread_mutex_lock(&pt_lock);
+	if (in->backing_refs && !--in->backing_refs) {
+		id = (uint32_t)in->backing_id;
+		in->backing_id = 0;
+		if (ioctl(ctx->dev_fd, PT_IOC_BACKING_CLOSE, &id))
+			warn_perror(errno, "passthrough: closing backing file %u", id);
+	}
+	pthread_mutex_unlock(&pt_lock);
+}
