@@ -12,6 +12,8 @@
 #include "inode.h"
 #include "stats.h"
 
+struct watch;
+
 #define FS_MAX_IO	(1U << 20)	/* max_write, max_read, readahead */
 
 enum fs_fast_path {
@@ -24,9 +26,11 @@ struct fs_ctx {
 	struct inode_table inodes;
 	enum fs_fast_path fast;
 	double timeout;		/* entry and attribute timeout, seconds */
+	bool want_writeback;	/* --writeback */
 	bool writeback;		/* the kernel granted the writeback cache */
 	bool kernel_passthrough; /* the kernel offered passthrough in INIT */
 	int dev_fd;		/* /dev/fuse, for backing-file ioctls */
+	struct watch *watch;	/* cache and passthrough: the source watcher */
 	struct stats stats;
 };
 

@@ -193,8 +193,37 @@ void inode_forget(struct inode_table *t, struct inode *in, uint64_t n)
 		*pp = in->next;
 	t->count--;
 	pthread_mutex_unlock(&t->lock);
+	if (t->on_free)
+		t->on_free(in, t->on_free_arg);
 	close(in->fd);
 	free(in);
+}
+
+/**
+ * inode_find() - the inode of (@dev, @ino) if the kernel holds it
+ * @t:	the table
+ * @dev:	device
+ * @ino:	inode number
+ *
+ * No reference is taken: the caller uses the result only while something
+ * else keeps it alive, or only as a node id for an invalidation notice
+ * (which the kernel ignores for a node it has forgotten).
+ *
+ * Return: the inode, or NULL
+ */
+struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino)
+{
+	struct inode *in;
+
+	if (dev == t->root.dev && ino == t->root.ino)
+		return &t->root;
+	pthread_mutex_lock(&t->lock);
+	for (in = t->buckets[inode_hash(dev, ino, t->nbuckets)]; in; in = in->next) {
+		if (in->dev == dev && in->ino == ino)
+			break;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return in;
 }
 
 /**

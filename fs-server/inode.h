@@ -19,6 +19,7 @@ struct inode {
 	uint64_t nlookup;	/* kernel references; under the table lock */
 	int backing_id;		/* passthrough backing file, or 0 */
 	unsigned int backing_refs; /* passthrough opens sharing it */
+	int wd;			/* inotify watch of a directory, or 0 */
 	struct inode *next;	/* hash chain */
 };
 
@@ -28,6 +29,9 @@ struct inode_table {
 	size_t nbuckets;	/* power of two */
 	size_t count;
 	struct inode root;	/* never in the hash, never forgotten */
+	/* called, outside the lock, before an inode is freed */
+	void (*on_free)(struct inode *in, void *arg);
+	void *on_free_arg;
 };
 
 int inode_table_init(struct inode_table *t, int root_fd);
@@ -36,5 +40,6 @@ int inode_lookup(struct inode_table *t, int parent_fd, const char *name,
 		 struct inode **out, struct stat *st);
 void inode_forget(struct inode_table *t, struct inode *in, uint64_t n);
 size_t inode_count(struct inode_table *t);
+struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino);
 
 #endif /* HK_FS_INODE_H */

@@ -23,6 +23,7 @@
 #include "fs.h"
 #include "log.h"
 #include "passthrough.h"
+#include "watch.h"
 
 #define EXIT_USAGE	2
 #define FS_CACHE_TIMEOUT	86400.0
@@ -35,8 +36,11 @@ static void usage(FILE *f)
 		"  --fast-path MODE   passthrough: file data goes from the kernel to the\n"
 		"                       source file, never through the server (default;\n"
 		"                       falls back to cache where the kernel refuses)\n"
-		"                     cache: kernel page cache, writeback cache, long timeouts\n"
+		"                     cache: kernel page cache and long timeouts\n"
 		"                     none: every operation reaches the server\n"
+		"  --writeback        with cache: the kernel's writeback cache too; it then\n"
+		"                     trusts its own file sizes and misses size changes\n"
+		"                     made to SOURCE behind the mount\n"
 		"  --threads N        worker threads (default: one per CPU, at least 2)\n"
 		"  --clone-fd         one /dev/fuse descriptor per worker thread\n"
 		"  -f, --foreground   do not become a daemon\n"
@@ -57,6 +61,7 @@ struct fs_opts {
 	enum fs_fast_path fast;
 	unsigned int threads;
 	bool clone_fd;
+	bool writeback;
 	bool foreground;
 	bool debug;
 	char *mount_opts;	/* -o, joined with commas */
@@ -84,6 +89,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		{ "fast-path", required_argument, NULL, 'F' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "clone-fd", no_argument, NULL, 'C' },
+		{ "writeback", no_argument, NULL, 'W' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -124,6 +130,9 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		case 'C':
 			o->clone_fd = true;
 			break;
+		case 'W':
+			o->writeback = true;
+			break;
 		case 'S':
 			o->stats_path = optarg;
 			break;
@@ -153,6 +162,10 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 	if (argc - optind != 2) {
 		err("expected SOURCE and MOUNTPOINT");
 		fprintf(stderr, "Try 'hk-fs-server --help'.\n");
+		return EXIT_USAGE;
+	}
+	if (o->writeback && o->fast != FS_FAST_CACHE) {
+		err("--writeback goes with --fast-path cache");
 		return EXIT_USAGE;
 	}
 	o->source = argv[optind];
@@ -287,6 +300,7 @@ static int serve(struct fs_opts *o, int src_fd)
 		return EXIT_FAILURE;
 	}
 	ctx.fast = o->fast;
+	ctx.want_writeback = o->writeback;
 	ctx.stats.start_ns = clock_ns();
 	ctx.timeout = o->fast == FS_FAST_NONE ? 0.0 : FS_CACHE_TIMEOUT;
 
@@ -326,11 +340,19 @@ static int serve(struct fs_opts *o, int src_fd)
 		goto out_unmount;
 	}
 
-	/* SIGUSR1 is taken by the stats thread alone: the workers, started
-	 * by the loop, inherit this mask. */
+	/* Threads start after fuse_daemonize(), which forks.  SIGUSR1 is
+	 * blocked first, in every thread but the stats thread, which takes
+	 * it with sigtimedwait(); where it is not blocked it would end the
+	 * process. */
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	if (ctx.fast != FS_FAST_NONE) {
+		ctx.inodes.on_free = watch_forget;
+		ctx.inodes.on_free_arg = &ctx;
+		if (watch_start(&ctx, se))
+			warn("cannot watch SOURCE: changes made behind the mount show when timeouts expire");
+	}
 	stats.ctx = &ctx;
 	stats.path = o->stats_path;
 	if (pthread_create(&stats.thread, NULL, stats_main, &stats)) {
@@ -355,6 +377,7 @@ out_stats:
 	stats_write(&stats, false);
 
 out_unmount:
+	watch_stop(&ctx);
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "passthrough.h"
 #include "stats.h"
+#include "watch.h"
 
 #define OPS_PROC_PATH	32	/* "/proc/self/fd/" + an int */
 
@@ -72,6 +73,7 @@ static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
 	if (ret)
 		return ret;
 	e->ino = in == &ctx->inodes.root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
+	watch_dir(ctx, in);
 	e->attr_timeout = ctx->timeout;
 	e->entry_timeout = ctx->timeout;
 	return 0;
@@ -764,7 +766,7 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 		ctx->fast = FS_FAST_CACHE;
 	}
 	/* The kernel refuses passthrough together with the writeback cache. */
-	if (ctx->fast == FS_FAST_CACHE &&
+	if (ctx->fast == FS_FAST_CACHE && ctx->want_writeback &&
 	    (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 		ctx->writeback = true;

@@ -145,6 +145,54 @@ else
 		"the kernel refused passthrough: $(grep passthrough "$T/log-passthrough" | head -1)"
 fi
 
+# --- changes made to SOURCE behind the mount show through it (cache and
+# passthrough keep long timeouts; the server's watcher invalidates)
+now_ms() {
+	echo $(( $(date +%s%N) / 1000000 ))
+}
+for mode in cache passthrough; do
+	s="$T/behind-$mode"
+	m="$T/mnt-behind-$mode"
+	mkdir -p "$s/d" "$m"
+	echo v1 >"$s/f"
+	echo gone >"$s/d/old"
+	"$FS" -f --fast-path "$mode" "$s" "$m" 2>"$T/log-behind-$mode" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	if ! wait_mount "$m"; then
+		ok 1 "$mode: mounts for the watcher test"
+		continue
+	fi
+	# the kernel caches all of this now
+	cat "$m/f" >/dev/null
+	ls "$m/d" >/dev/null
+	stat "$m/f" "$m/d/old" >/dev/null
+
+	t0=$(now_ms)
+	echo "v2, longer than v1" >"$s/f"
+	chmod 600 "$s/f"
+	touch "$s/d/new"
+	rm "$s/d/old"
+	mkdir "$s/sub"
+	seen=1
+	i=0
+	while [ $i -lt 200 ]; do
+		if [ "$(cat "$m/f")" = "v2, longer than v1" ] &&
+		   [ "$(stat -c %a "$m/f")" = 600 ] &&
+		   [ "$(ls "$m/d")" = new ] && [ -d "$m/sub" ] &&
+		   [ ! -e "$m/d/old" ]; then
+			seen=0
+			break
+		fi
+		sleep 0.01
+		i=$((i + 1))
+	done
+	ok "$seen" "$mode: content, size, mode, new, removed and made entries in SOURCE show through the mount"
+	diag "$mode: seen $(( $(now_ms) - t0 )) ms after the changes (target: 100 ms)"
+	umount "$m"
+	wait_exit "$pid"
+done
+
 # --- bad arguments: exit 2, a message, no mount
 mkdir -p "$T/src/inner" "$T/m"
 : >"$T/file"
@@ -169,6 +217,7 @@ bad "unknown fast path" "unknown mode" --fast-path warp "$T/src" "$T/m"
 bad "unknown option" "unrecognized" --warp "$T/src" "$T/m"
 bad "one argument only" "SOURCE and MOUNTPOINT" "$T/src"
 bad "bad thread count" "threads" --threads 0 "$T/src" "$T/m"
+bad "--writeback without cache" "writeback" --writeback "$T/src" "$T/m"
 check "bad arguments left the mount table as it was" \
 	sh -c "[ \"\$(cat /proc/self/mounts)\" = '$(printf '%s' "$before" | sed "s/'/'\\\\''/g")' ]"
 

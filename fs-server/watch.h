@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * watch.h - seeing changes made to the source behind the mount's back
+ */
+#ifndef HK_FS_WATCH_H
+#define HK_FS_WATCH_H
+
+#include "fs.h"
+
+int watch_start(struct fs_ctx *ctx, struct fuse_session *se);
+void watch_stop(struct fs_ctx *ctx);
+void watch_dir(struct fs_ctx *ctx, struct inode *in);
+void watch_forget(struct inode *in, void *arg);
+
+#endif /* HK_FS_WATCH_H */
