@@ -20,6 +20,10 @@ struct inode {
 	int backing_id;		/* passthrough backing file, or 0 */
 	unsigned int backing_refs; /* passthrough opens sharing it */
 	int wd;			/* inotify watch of a directory, or 0 */
+	/* what the kernel was last told of this inode (atomics) */
+	int64_t sent_ctime_ns;
+	int64_t sent_size;
+	unsigned int writers;	/* opens for writing through the mount */
 	struct inode *next;	/* hash chain */
 };
 

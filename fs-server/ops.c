@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -34,8 +35,9 @@
 
 #define OPS_PROC_PATH	32	/* "/proc/self/fd/" + an int */
 
-/* fi->fh holds the descriptor; this bit marks a passthrough open. */
-#define OPS_FH_PASSTHROUGH	(1ULL << 32)
+/* fi->fh holds the descriptor; these bits mark what else the open took. */
+#define OPS_FH_PASSTHROUGH	(1ULL << 32)	/* a backing-file reference */
+#define OPS_FH_WRITER		(1ULL << 33)	/* a count in inode->writers */
 
 static struct fs_ctx *ops_ctx(fuse_req_t req)
 {
@@ -76,6 +78,7 @@ static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
 	watch_dir(ctx, in);
 	e->attr_timeout = ctx->timeout;
 	e->entry_timeout = ctx->timeout;
+	watch_sent(in, &e->attr);
 	return 0;
 }
 
@@ -113,7 +116,10 @@ static int ops_give_to_caller(fuse_req_t req, struct inode *parent,
 		gid = (gid_t)-1;
 	if (fchownat(in->fd, "", c->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		return -errno;
-	return ops_stat(in->fd, &e->attr);
+	ret = ops_stat(in->fd, &e->attr);
+	if (!ret)
+		watch_sent(in, &e->attr);
+	return ret;
 }
 
 /* Reply to a mknod/mkdir/symlink/link that made @name in @parent. */
@@ -154,15 +160,18 @@ static void ops_forget_multi(fuse_req_t req, size_t count,
 static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
+	struct inode *in = ops_inode(req, ino);
 	struct stat st;
 	int ret;
 
 	(void)fi;
-	ret = ops_stat(ops_inode(req, ino)->fd, &st);
-	if (ret)
+	ret = ops_stat(in->fd, &st);
+	if (ret) {
 		fuse_reply_err(req, -ret);
-	else
-		fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
+		return;
+	}
+	watch_sent(in, &st);
+	fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
 }
 
 static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -226,6 +235,7 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	ret = ops_stat(in->fd, &st);
 	if (ret)
 		goto out_err;
+	watch_sent(in, &st);
 	fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
 	return;
 
@@ -248,13 +258,28 @@ static void ops_readlink(fuse_req_t req, fuse_ino_t ino)
 	}
 }
 
+/*
+ * Namespace changes announce the inotify events they will cause
+ * (watch.c), and withdraw them when the change fails.
+ */
+static int ops_expecting(fuse_req_t req, struct inode *dir, const char *name,
+			 uint32_t mask, int ret)
+{
+	if (ret)
+		watch_unexpect(ops_ctx(req), dir, name, mask);
+	return ret;
+}
+
 static void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, dev_t rdev)
 {
 	struct inode *p = ops_inode(req, parent);
+	int err;
 
-	if (mknodat(p->fd, name, mode, rdev))
-		fuse_reply_err(req, errno);
+	watch_expect(ops_ctx(req), p, name, IN_CREATE);
+	err = ops_expecting(req, p, name, IN_CREATE, mknodat(p->fd, name, mode, rdev) ? errno : 0);
+	if (err)
+		fuse_reply_err(req, err);
 	else
 		ops_reply_made(req, p, name, true);
 }
@@ -263,9 +288,12 @@ static void ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode)
 {
 	struct inode *p = ops_inode(req, parent);
+	int err;
 
-	if (mkdirat(p->fd, name, mode))
-		fuse_reply_err(req, errno);
+	watch_expect(ops_ctx(req), p, name, IN_CREATE);
+	err = ops_expecting(req, p, name, IN_CREATE, mkdirat(p->fd, name, mode) ? errno : 0);
+	if (err)
+		fuse_reply_err(req, err);
 	else
 		ops_reply_made(req, p, name, true);
 }
@@ -274,9 +302,12 @@ static void ops_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 			const char *name)
 {
 	struct inode *p = ops_inode(req, parent);
+	int err;
 
-	if (symlinkat(target, p->fd, name))
-		fuse_reply_err(req, errno);
+	watch_expect(ops_ctx(req), p, name, IN_CREATE);
+	err = ops_expecting(req, p, name, IN_CREATE, symlinkat(target, p->fd, name) ? errno : 0);
+	if (err)
+		fuse_reply_err(req, err);
 	else
 		ops_reply_made(req, p, name, true);
 }
@@ -285,32 +316,63 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		     const char *newname)
 {
 	struct inode *p = ops_inode(req, newparent);
+	int err;
 
-	if (linkat(ops_inode(req, ino)->fd, "", p->fd, newname, AT_EMPTY_PATH))
-		fuse_reply_err(req, errno);
+	watch_expect(ops_ctx(req), p, newname, IN_CREATE);
+	err = ops_expecting(req, p, newname, IN_CREATE,
+			    linkat(ops_inode(req, ino)->fd, "", p->fd, newname,
+				   AT_EMPTY_PATH) ? errno : 0);
+	if (err)
+		fuse_reply_err(req, err);
 	else
 		ops_reply_made(req, p, newname, false);
 }
 
+static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
+		       int flags)
+{
+	struct inode *p = ops_inode(req, parent);
+
+	watch_expect(ops_ctx(req), p, name, IN_DELETE);
+	fuse_reply_err(req, ops_expecting(req, p, name, IN_DELETE,
+					  unlinkat(p->fd, name, flags) ? errno : 0));
+}
+
 static void ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, unlinkat(ops_inode(req, parent)->fd, name, 0) ?
-			    errno : 0);
+	ops_remove(req, parent, name, 0);
 }
 
 static void ops_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, unlinkat(ops_inode(req, parent)->fd, name,
-				     AT_REMOVEDIR) ? errno : 0);
+	ops_remove(req, parent, name, AT_REMOVEDIR);
 }
 
 static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       fuse_ino_t newparent, const char *newname,
 		       unsigned int flags)
 {
-	fuse_reply_err(req, renameat2(ops_inode(req, parent)->fd, name,
-				      ops_inode(req, newparent)->fd, newname,
-				      flags) ? errno : 0);
+	struct fs_ctx *ctx = ops_ctx(req);
+	struct inode *p = ops_inode(req, parent), *np = ops_inode(req, newparent);
+	bool both = flags & RENAME_EXCHANGE;	/* both names, both ways */
+	int err;
+
+	watch_expect(ctx, p, name, IN_MOVED_FROM);
+	watch_expect(ctx, np, newname, IN_MOVED_TO);
+	if (both) {
+		watch_expect(ctx, p, name, IN_MOVED_TO);
+		watch_expect(ctx, np, newname, IN_MOVED_FROM);
+	}
+	err = renameat2(p->fd, name, np->fd, newname, flags) ? errno : 0;
+	if (err) {
+		watch_unexpect(ctx, p, name, IN_MOVED_FROM);
+		watch_unexpect(ctx, np, newname, IN_MOVED_TO);
+		if (both) {
+			watch_unexpect(ctx, p, name, IN_MOVED_TO);
+			watch_unexpect(ctx, np, newname, IN_MOVED_FROM);
+		}
+	}
+	fuse_reply_err(req, err);
 }
 
 /* The flags to reopen a file with, and how the kernel may cache it. */
@@ -330,6 +392,38 @@ static int ops_open_flags(const struct fs_ctx *ctx, struct fuse_file_info *fi)
 	return flags | O_CLOEXEC;
 }
 
+static void ops_release_fh(struct fs_ctx *ctx, struct inode *in, uint64_t fh)
+{
+	if (fh & OPS_FH_PASSTHROUGH)
+		passthrough_release(ctx, in);
+	if (fh & OPS_FH_WRITER)
+		__atomic_sub_fetch(&in->writers, 1, __ATOMIC_RELAXED);
+	close((int)fh);
+}
+
+/* Reply to an open (@e NULL) or a create of @in with descriptor @fd. */
+static void ops_opened(fuse_req_t req, struct inode *in, int fd,
+		       struct fuse_file_info *fi, struct fuse_entry_param *e)
+{
+	struct fs_ctx *ctx = ops_ctx(req);
+	int ret;
+
+	fi->fh = (uint64_t)fd;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		__atomic_add_fetch(&in->writers, 1, __ATOMIC_RELAXED);
+		fi->fh |= OPS_FH_WRITER;
+	}
+	if (passthrough_open(ctx, in, fd))
+		fi->fh |= OPS_FH_PASSTHROUGH;
+	ret = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
+	if (ret == -ENOENT) {
+		/* the caller was interrupted and is gone */
+		if (fi->fh & OPS_FH_PASSTHROUGH)
+			passthrough_cancel(ctx, in);
+		ops_release_fh(ctx, in, fi->fh & ~OPS_FH_PASSTHROUGH);
+	}
+}
+
 static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct inode *in = ops_inode(req, ino);
@@ -342,15 +436,33 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, errno);
 		return;
 	}
-	fi->fh = (uint64_t)fd;
-	if (passthrough_open(ops_ctx(req), in, fd))
-		fi->fh |= OPS_FH_PASSTHROUGH;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		/* the caller was interrupted and is gone */
-		if (fi->fh & OPS_FH_PASSTHROUGH)
-			passthrough_cancel(ops_ctx(req), in);
-		close(fd);
+	ops_opened(req, in, fd, fi, NULL);
+}
+
+/*
+ * Open @name in @p for a CREATE, creating it if it is missing.  We try
+ * O_EXCL first so that we know whether the file was made here: only then
+ * does the inotify event it causes carry no news (watch.c).
+ */
+static int ops_create_fd(struct fs_ctx *ctx, struct inode *p, const char *name,
+			 int flags, mode_t mode, bool excl)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		int fd;
+
+		watch_expect(ctx, p, name, IN_CREATE);
+		fd = openat(p->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+		if (fd >= 0)
+			return fd;
+		watch_unexpect(ctx, p, name, IN_CREATE);
+		if (errno != EEXIST || excl)
+			return -errno;
+		fd = openat(p->fd, name, flags | O_NOFOLLOW);
+		if (fd >= 0 || errno != ENOENT)
+			return fd >= 0 ? fd : -errno;
+		/* removed in between: try to make it again */
 	}
+	return -EAGAIN;
 }
 
 static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -361,10 +473,10 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fuse_entry_param e;
 	int fd, ret;
 
-	fd = openat(p->fd, name, ops_open_flags(ctx, fi) | O_CREAT |
-		    (fi->flags & O_EXCL) | O_NOFOLLOW, mode);
+	fd = ops_create_fd(ctx, p, name, ops_open_flags(ctx, fi), mode,
+			   fi->flags & O_EXCL);
 	if (fd < 0) {
-		fuse_reply_err(req, errno);
+		fuse_reply_err(req, -fd);
 		return;
 	}
 	ret = ops_entry(req, p, name, &e);
@@ -378,14 +490,7 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	fi->fh = (uint64_t)fd;
-	if (passthrough_open(ctx, ops_inode(req, e.ino), fd))
-		fi->fh |= OPS_FH_PASSTHROUGH;
-	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		if (fi->fh & OPS_FH_PASSTHROUGH)
-			passthrough_cancel(ctx, ops_inode(req, e.ino));
-		close(fd);
-	}
+	ops_opened(req, ops_inode(req, e.ino), fd, fi, &e);
 }
 
 /* One read buffer per worker thread, made once: no allocation per read. */
@@ -446,9 +551,7 @@ static void ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void ops_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
-	if (fi->fh & OPS_FH_PASSTHROUGH)
-		passthrough_release(ops_ctx(req), ops_inode(req, ino));
-	close((int)fi->fh);
+	ops_release_fh(ops_ctx(req), ops_inode(req, ino), fi->fh);
 	fuse_reply_err(req, 0);
 }
 

@@ -9,8 +9,19 @@
  * about is watched with inotify; a name created, deleted or moved
  * invalidates that entry and the directory's attributes, and a child whose
  * content or attributes changed is invalidated as an inode (attributes and
- * cached pages).  Changes made through the mount come back as events too;
- * they cost the kernel one more lookup or getattr, never a wrong answer.
+ * cached pages).
+ *
+ * Changes made through the mount come back as events too, and must not
+ * throw away what the kernel has just been told.  So the server expects
+ * the name events of its own namespace changes (watch_expect(), one event
+ * each, withdrawn if the change failed, forgotten after a second), and
+ * each inode remembers the ctime and size last sent to the kernel: an
+ * event that leaves both as sent is one the kernel knows of.  Wherever
+ * this bookkeeping is unsure, it errs towards invalidating, which costs a
+ * lookup, never a wrong answer.  While a file is open for writing through
+ * the mount, only its attributes are invalidated on a change, not its
+ * pages: a writer behind the mount and one through it at once see each
+ * other's data only after the file is closed through the mount.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "watch.h"
 
@@ -30,6 +42,15 @@
 			 IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE | IN_ONLYDIR | \
 			 IN_EXCL_UNLINK)
 #define WATCH_NAMES	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
+#define WATCH_EXPECTS	256		/* own changes in flight */
+#define WATCH_EXPECT_NS	1000000000LL	/* an expectation lives 1 s */
+
+struct watch_expect {
+	const struct inode *dir;	/* NULL: free slot */
+	uint32_t mask;
+	int64_t until_ns;
+	char name[NAME_MAX + 1];
+};
 
 struct watch {
 	int fd;
@@ -39,6 +60,7 @@ struct watch {
 	pthread_mutex_t lock;	/* by_wd, and inodes while we use them */
 	struct inode **by_wd;	/* inotify watch descriptor -> directory */
 	size_t nwd;
+	struct watch_expect expect[WATCH_EXPECTS];
 };
 
 static fuse_ino_t watch_nodeid(struct fs_ctx *ctx, struct inode *in)
@@ -108,11 +130,103 @@ void watch_forget(struct inode *in, void *arg)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/**
+ * watch_sent() - remember what the kernel is being told of @in
+ * @in:	the inode
+ * @st:	the attributes in the reply
+ */
+void watch_sent(struct inode *in, const struct stat *st)
+{
+	__atomic_store_n(&in->sent_ctime_ns, (int64_t)st->st_ctim.tv_sec *
+			 1000000000LL + st->st_ctim.tv_nsec, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->sent_size, (int64_t)st->st_size, __ATOMIC_RELAXED);
+}
+
+static bool watch_as_sent(const struct inode *in, const struct stat *st)
+{
+	return __atomic_load_n(&in->sent_ctime_ns, __ATOMIC_RELAXED) ==
+	       (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec &&
+	       __atomic_load_n(&in->sent_size, __ATOMIC_RELAXED) == st->st_size;
+}
+
+/**
+ * watch_expect() - the server is about to change @name in @dir itself:
+ * the inotify event it will cause is no news to the kernel
+ * @ctx:	the server
+ * @dir:	the directory
+ * @name:	the name
+ * @mask:	the event it will cause (IN_CREATE, IN_DELETE, IN_MOVED_*)
+ *
+ * When every slot is taken the expectation is not kept, and the event will
+ * invalidate as if someone else had made the change.
+ */
+void watch_expect(struct fs_ctx *ctx, struct inode *dir, const char *name,
+		  uint32_t mask)
+{
+	struct watch *w = ctx->watch;
+	int64_t now = (int64_t)clock_ns();
+
+	if (!w || strlen(name) > NAME_MAX)
+		return;
+	pthread_mutex_lock(&w->lock);
+	for (int i = 0; i < WATCH_EXPECTS; i++) {
+		struct watch_expect *e = &w->expect[i];
+
+		if (e->dir && e->until_ns > now)
+			continue;
+		e->dir = dir;
+		e->mask = mask;
+		e->until_ns = now + WATCH_EXPECT_NS;
+		strcpy(e->name, name);
+		break;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Take the expectation matching an event; true when there was one. */
+static bool watch_take(struct watch *w, const struct inode *dir,
+		       const char *name, uint32_t mask)
+{
+	int64_t now = (int64_t)clock_ns();
+
+	for (int i = 0; i < WATCH_EXPECTS; i++) {
+		struct watch_expect *e = &w->expect[i];
+
+		if (e->dir == dir && (e->mask & mask) && e->until_ns > now &&
+		    !strcmp(e->name, name)) {
+			e->dir = NULL;
+			return true;
+		}
+	}
+	return false;
+}
+
+/**
+ * watch_unexpect() - the change announced by watch_expect() failed
+ * @ctx:	the server
+ * @dir:	the directory
+ * @name:	the name
+ * @mask:	the event announced
+ */
+void watch_unexpect(struct fs_ctx *ctx, struct inode *dir, const char *name,
+		    uint32_t mask)
+{
+	struct watch *w = ctx->watch;
+
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	watch_take(w, dir, name, mask);
+	pthread_mutex_unlock(&w->lock);
+}
+
 /* What one event asks of the kernel, decided under the lock. */
 struct watch_todo {
-	fuse_ino_t dir;		/* invalidate this directory's attributes */
-	fuse_ino_t child;	/* invalidate this inode, or 0 */
+	fuse_ino_t dir;		/* the directory */
+	bool dir_attr;		/* invalidate its attributes */
 	bool entry;		/* invalidate the entry dir/name */
+	fuse_ino_t child;	/* invalidate this inode, or 0 */
+	bool child_data;	/* its pages too, not only its attributes */
 };
 
 static void watch_event(struct watch *w, const struct inotify_event *ev)
@@ -133,12 +247,21 @@ static void watch_event(struct watch *w, const struct inotify_event *ev)
 	}
 	todo.dir = watch_nodeid(w->ctx, dir);
 	if (ev->len && (ev->mask & WATCH_NAMES)) {
-		todo.entry = true;
-	} else if (ev->len &&
-		   !fstatat(dir->fd, ev->name, &st, AT_SYMLINK_NOFOLLOW)) {
+		/* a name came or went: news unless we made it so */
+		if (!watch_take(w, dir, ev->name, ev->mask & WATCH_NAMES))
+			todo.entry = todo.dir_attr = true;
+	} else if (!ev->len) {
+		/* the directory itself */
+		todo.dir_attr = fstatat(dir->fd, "", &st, AT_EMPTY_PATH) ||
+				!watch_as_sent(dir, &st);
+	} else if (!fstatat(dir->fd, ev->name, &st, AT_SYMLINK_NOFOLLOW)) {
+		/* a child's content or attributes */
 		child = inode_find(&w->ctx->inodes, st.st_dev, st.st_ino);
-		if (child)
+		if (child && !watch_as_sent(child, &st)) {
 			todo.child = watch_nodeid(w->ctx, child);
+			todo.child_data = !__atomic_load_n(&child->writers,
+							   __ATOMIC_RELAXED);
+		}
 	}
 	pthread_mutex_unlock(&w->lock);
 
@@ -147,8 +270,9 @@ static void watch_event(struct watch *w, const struct inotify_event *ev)
 		fuse_lowlevel_notify_inval_entry(w->se, todo.dir, ev->name,
 						 strlen(ev->name));
 	if (todo.child)
-		fuse_lowlevel_notify_inval_inode(w->se, todo.child, 0, 0);
-	if (!ev->len || todo.entry)
+		fuse_lowlevel_notify_inval_inode(w->se, todo.child,
+						 todo.child_data ? 0 : -1, 0);
+	if (todo.dir_attr)
 		fuse_lowlevel_notify_inval_inode(w->se, todo.dir, -1, 0);
 }
 
