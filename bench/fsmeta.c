@@ -47,6 +47,10 @@ int main(int argc, char **argv)
 	}
 	n = atol(argv[2 + keep]);
 	if (keep) {
+		if (mkdir(argv[2], 0755) && errno != EEXIST) {
+			perror(argv[2]);
+			return 1;
+		}
 		for (int d = 0; d < 100; d++) {
 			snprintf(path, sizeof(path), "%s/d%02d", argv[2], d);
 			if (mkdir(path, 0755) && errno != EEXIST) {

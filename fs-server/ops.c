@@ -493,28 +493,37 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	ops_opened(req, ops_inode(req, e.ino), fd, fi, &e);
 }
 
-/* One read buffer per worker thread, made once: no allocation per read. */
-static __thread char *ops_read_buf;
+/*
+ * One page-aligned I/O buffer per worker thread, made once: no allocation
+ * per read or write, and aligned as O_DIRECT wants it.
+ */
+static __thread char *ops_io_buf;
+
+static char *ops_buf(void)
+{
+	if (!ops_io_buf && posix_memalign((void **)&ops_io_buf, 4096, FS_MAX_IO))
+		ops_io_buf = NULL;
+	return ops_io_buf;
+}
 
 static void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
+	char *buf = ops_buf();
 	ssize_t n;
 
 	(void)ino;
-	if (!ops_read_buf &&
-	    posix_memalign((void **)&ops_read_buf, 4096, FS_MAX_IO)) {
-		ops_read_buf = NULL;
+	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	if (size > FS_MAX_IO)
 		size = FS_MAX_IO;
-	n = pread((int)fi->fh, ops_read_buf, size, off);
+	n = pread((int)fi->fh, buf, size, off);
 	if (n < 0)
 		fuse_reply_err(req, errno);
 	else
-		fuse_reply_buf(req, ops_read_buf, (size_t)n);
+		fuse_reply_buf(req, buf, (size_t)n);
 }
 
 static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
@@ -525,10 +534,26 @@ static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
 	ssize_t n;
 
 	(void)ino;
+	if (fi->flags & O_DIRECT) {
+		/* The data sits at an unaligned place in libfuse's buffer;
+		 * O_DIRECT wants it aligned: copy it once into ours. */
+		out.buf[0].mem = ops_buf();
+		if (!out.buf[0].mem || out.buf[0].size > FS_MAX_IO) {
+			fuse_reply_err(req, out.buf[0].mem ? EINVAL : ENOMEM);
+			return;
+		}
+		n = fuse_buf_copy(&out, in_buf, 0);
+		if (n >= 0)
+			n = pwrite((int)fi->fh, out.buf[0].mem, (size_t)n, off);
+		if (n < 0)
+			n = -errno;
+		goto out_reply;
+	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	out.buf[0].fd = (int)fi->fh;
 	out.buf[0].pos = off;
 	n = fuse_buf_copy(&out, in_buf, 0);
+out_reply:
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else

@@ -132,6 +132,10 @@ static int run(int argc, char **a, char *out, size_t outlen)
 		e = n < 0 ? errno : 0;
 		close(fd);
 		if (!e) {
+			for (ssize_t i = 0; i < n; i++) {
+				if (buf[i] < 0x20 || buf[i] > 0x7e)
+					buf[i] = '.';
+			}
 			buf[n] = '\0';
 			snprintf(out, outlen, "%zd '%.4000s'", n, buf);
 		}
@@ -163,6 +167,28 @@ static int run(int argc, char **a, char *out, size_t outlen)
 		n = pwrite(fd, a[3], strlen(a[3]), atol(a[2]));
 		e = n < 0 ? errno : 0;
 		close(fd);
+		return e;
+	}
+	if (!strcmp(op, "dwrite") || !strcmp(op, "dread")) {	/* PATH OFF: O_DIRECT, 4 KiB */
+		void *al;
+
+		NEED(2);
+		if (posix_memalign(&al, 4096, 4096))
+			return ENOMEM;
+		memset(al, 'a' + atoi(a[2]) / 4096 % 26, 4096);
+		fd = open(a[1], (op[1] == 'w' ? O_WRONLY | O_CREAT : O_RDONLY) | O_DIRECT, 0644);
+		if (fd < 0) {
+			e = errno;
+		} else {
+			n = op[1] == 'w' ? pwrite(fd, al, 4096, atol(a[2])) :
+					   pread(fd, al, 4096, atol(a[2]));
+			e = n < 0 ? errno : 0;
+			if (!e)
+				snprintf(out, outlen, "%zd first %02x", n,
+					 n > 0 ? ((unsigned char *)al)[0] : 0);
+			close(fd);
+		}
+		free(al);
 		return e;
 	}
 	if (!strcmp(op, "open")) {	/* open PATH FLAGS [MODE] */
