@@ -260,82 +260,69 @@ static void ops_readlink(fuse_req_t req, fuse_ino_t ino)
 
 /*
  * Namespace changes announce the inotify events they will cause
- * (watch.c), and withdraw them when the change fails.
+ * (watch.c) before making them, and withdraw them when they fail.  This
+ * finishes a change that made @name in @p: @err is 0 or its errno.
  */
-static int ops_expecting(fuse_req_t req, struct inode *dir, const char *name,
-			 uint32_t mask, int ret)
+static void ops_made(fuse_req_t req, struct inode *p, const char *name,
+		     int err, bool give)
 {
-	if (ret)
-		watch_unexpect(ops_ctx(req), dir, name, mask);
-	return ret;
+	if (err) {
+		watch_unexpect(ops_ctx(req), p, name, IN_CREATE);
+		fuse_reply_err(req, err);
+	} else {
+		ops_reply_made(req, p, name, give);
+	}
 }
 
 static void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, dev_t rdev)
 {
 	struct inode *p = ops_inode(req, parent);
-	int err;
 
 	watch_expect(ops_ctx(req), p, name, IN_CREATE);
-	err = ops_expecting(req, p, name, IN_CREATE, mknodat(p->fd, name, mode, rdev) ? errno : 0);
-	if (err)
-		fuse_reply_err(req, err);
-	else
-		ops_reply_made(req, p, name, true);
+	ops_made(req, p, name, mknodat(p->fd, name, mode, rdev) ? errno : 0, true);
 }
 
 static void ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode)
 {
 	struct inode *p = ops_inode(req, parent);
-	int err;
 
 	watch_expect(ops_ctx(req), p, name, IN_CREATE);
-	err = ops_expecting(req, p, name, IN_CREATE, mkdirat(p->fd, name, mode) ? errno : 0);
-	if (err)
-		fuse_reply_err(req, err);
-	else
-		ops_reply_made(req, p, name, true);
+	ops_made(req, p, name, mkdirat(p->fd, name, mode) ? errno : 0, true);
 }
 
 static void ops_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 			const char *name)
 {
 	struct inode *p = ops_inode(req, parent);
-	int err;
 
 	watch_expect(ops_ctx(req), p, name, IN_CREATE);
-	err = ops_expecting(req, p, name, IN_CREATE, symlinkat(target, p->fd, name) ? errno : 0);
-	if (err)
-		fuse_reply_err(req, err);
-	else
-		ops_reply_made(req, p, name, true);
+	ops_made(req, p, name, symlinkat(target, p->fd, name) ? errno : 0, true);
 }
 
 static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		     const char *newname)
 {
 	struct inode *p = ops_inode(req, newparent);
-	int err;
+	int fd = ops_inode(req, ino)->fd;
 
 	watch_expect(ops_ctx(req), p, newname, IN_CREATE);
-	err = ops_expecting(req, p, newname, IN_CREATE,
-			    linkat(ops_inode(req, ino)->fd, "", p->fd, newname,
-				   AT_EMPTY_PATH) ? errno : 0);
-	if (err)
-		fuse_reply_err(req, err);
-	else
-		ops_reply_made(req, p, newname, false);
+	ops_made(req, p, newname,
+		 linkat(fd, "", p->fd, newname, AT_EMPTY_PATH) ? errno : 0, false);
 }
 
 static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 		       int flags)
 {
 	struct inode *p = ops_inode(req, parent);
+	int err;
 
 	watch_expect(ops_ctx(req), p, name, IN_DELETE);
-	fuse_reply_err(req, ops_expecting(req, p, name, IN_DELETE,
-					  unlinkat(p->fd, name, flags) ? errno : 0));
+	err = unlinkat(p->fd, name, flags) ? errno : 0;
+	if (err)
+		watch_unexpect(ops_ctx(req), p, name, IN_DELETE);
+	fuse_reply_err(req, err);
 }
 
 static void ops_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
