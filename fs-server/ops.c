@@ -765,50 +765,41 @@ static int ops_xattr_path(fuse_req_t req, fuse_ino_t ino, char *path)
 	return 0;
 }
 
-static void ops_reply_xattr(fuse_req_t req, size_t size, ssize_t n,
-			    const char *buf)
+/* getxattr of @name, or listxattr when @name is NULL. */
+static void ops_query_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			    size_t size)
 {
+	char path[OPS_PROC_PATH], *buf = NULL;
+	int ret = ops_xattr_path(req, ino, path);
+	ssize_t n;
+
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	if (size && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	n = name ? getxattr(path, name, buf, size) : listxattr(path, buf, size);
 	if (n < 0)
 		fuse_reply_err(req, errno);
 	else if (!size)
 		fuse_reply_xattr(req, (size_t)n);
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
 }
 
 static void ops_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 size_t size)
 {
-	char path[OPS_PROC_PATH], *buf = NULL;
-	int ret = ops_xattr_path(req, ino, path);
-
-	if (ret) {
-		fuse_reply_err(req, -ret);
-		return;
-	}
-	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	ops_reply_xattr(req, size, getxattr(path, name, buf, size), buf);
-	free(buf);
+	ops_query_xattr(req, ino, name, size);
 }
 
 static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	char path[OPS_PROC_PATH], *buf = NULL;
-	int ret = ops_xattr_path(req, ino, path);
-
-	if (ret) {
-		fuse_reply_err(req, -ret);
-		return;
-	}
-	if (size && !(buf = malloc(size))) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	ops_reply_xattr(req, size, listxattr(path, buf, size), buf);
-	free(buf);
+	ops_query_xattr(req, ino, NULL, size);
 }
 
 static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
