@@ -193,6 +193,49 @@ for mode in cache passthrough; do
 	wait_exit "$pid"
 done
 
+# --- confinement under a race: another process keeps swapping SOURCE/sub
+# between a directory and the symlink ../outside.  From the server's side
+# that link reaches a secret beside SOURCE; from the mount's side (another
+# parent) it reaches nothing.  Reads through the mount may see the inside
+# file or fail, never the secret: the server follows no symlink.
+for mode in none passthrough; do
+	b="$T/race-$mode"
+	mkdir -p "$b/src/dir" "$b/outside" "$b/m/mnt"
+	echo inside >"$b/src/dir/secret"
+	echo OUTSIDE-SECRET >"$b/outside/secret"
+	ln -s ../outside "$b/src/link"
+	mv "$b/src/dir" "$b/src/sub"
+	"$FS" -f --fast-path "$mode" "$b/src" "$b/m/mnt" 2>/dev/null &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	if ! wait_mount "$b/m/mnt"; then
+		ok 1 "$mode: mounts for the race test"
+		continue
+	fi
+	# the swapper runs until the readers are done, in odd batches, so that
+	# sub rests as a directory and as a link in turn between batches
+	(while [ ! -e "$b/stop" ]; do
+		yes 'rename sub link exchange' | head -101 | "$OPS" "$b/src"
+	done) >"$b/swaps" &
+	swapper=$!
+	: >"$b/reads"
+	for i in $(seq 1000); do
+		cat "$b/m/mnt/sub/secret" 2>/dev/null >>"$b/reads"
+	done
+	touch "$b/stop"
+	wait "$swapper"
+	swaps=$(grep -c ': ok' "$b/swaps")
+	inside=$(grep -c inside "$b/reads")
+	raced=1
+	[ "$swaps" -gt 101 ] && [ "$inside" -lt 900 ] && raced=0
+	ok "$raced" "$mode: the swaps raced the reads (many reads met the link)"
+	check "$mode: 1000 racing reads never saw outside SOURCE" \
+		sh -c "! grep -q OUTSIDE '$b/reads'"
+	diag "$mode: $swaps swaps; $inside of 1000 reads saw the inside file, the rest failed"
+	umount "$b/m/mnt"
+	wait_exit "$pid"
+done
+
 # --- bad arguments: exit 2, a message, no mount
 mkdir -p "$T/src/inner" "$T/m"
 : >"$T/file"
