@@ -427,18 +427,22 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 /*
- * Open @name in @p for a CREATE, creating it if it is missing.  We try
- * O_EXCL first so that we know whether the file was made here: only then
- * does the inotify event it causes carry no news (watch.c).
+ * Open @name in @p for a CREATE, creating it if it is missing, and say in
+ * @made whether it was made here.  The kernel sends CREATE after a LOOKUP
+ * found nothing, but another process may have made the file in between:
+ * such a file is opened, not made, and keeps its owner (only a file made
+ * here goes to the caller) and causes news for the watcher (watch.c).
+ * O_EXCL first is how we know which happened.
  */
 static int ops_create_fd(struct fs_ctx *ctx, struct inode *p, const char *name,
-			 int flags, mode_t mode, bool excl)
+			 int flags, mode_t mode, bool excl, bool *made)
 {
 	for (int tries = 0; tries < 3; tries++) {
 		int fd;
 
 		watch_expect(ctx, p, name, IN_CREATE);
 		fd = openat(p->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+		*made = fd >= 0;
 		if (fd >= 0)
 			return fd;
 		watch_unexpect(ctx, p, name, IN_CREATE);
@@ -458,16 +462,17 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fs_ctx *ctx = ops_ctx(req);
 	struct inode *p = ops_inode(req, parent);
 	struct fuse_entry_param e;
+	bool made;
 	int fd, ret;
 
 	fd = ops_create_fd(ctx, p, name, ops_open_flags(ctx, fi), mode,
-			   fi->flags & O_EXCL);
+			   fi->flags & O_EXCL, &made);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
 		return;
 	}
 	ret = ops_entry(req, p, name, &e);
-	if (!ret) {
+	if (!ret && made) {
 		ret = ops_give_to_caller(req, p, &e);
 		if (ret)
 			inode_forget(&ctx->inodes, ops_inode(req, e.ino), 1);
