@@ -8,6 +8,8 @@
 #ifndef HK_LOG_H
 #define HK_LOG_H
 
+#include <stdbool.h>
+
 enum log_level {
 	LOG_LEVEL_ERR,
 	LOG_LEVEL_WARN,
@@ -19,6 +21,12 @@ void log_init(const char *prog, enum log_level level);
 const char *log_prog(void);
 void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* True the first time for @flag, from any thread: for messages said once. */
+static inline bool log_first(bool *flag)
+{
+	return !__atomic_exchange_n(flag, true, __ATOMIC_RELAXED);
+}
 
 #define err(...)	log_msg(LOG_LEVEL_ERR, 0, __VA_ARGS__)
 #define warn(...)	log_msg(LOG_LEVEL_WARN, 0, __VA_ARGS__)

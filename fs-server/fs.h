@@ -8,6 +8,8 @@
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "inode.h"
 #include "stats.h"
@@ -35,5 +37,25 @@ struct fs_ctx {
 };
 
 extern const struct fuse_lowlevel_ops fs_ops;
+
+/* The kernel names an inode by its address, and the root FUSE_ROOT_ID. */
+static inline struct inode *fs_inode(struct fs_ctx *ctx, fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID ? &ctx->inodes.root :
+				     (struct inode *)(uintptr_t)ino;
+}
+
+static inline fuse_ino_t fs_nodeid(struct fs_ctx *ctx, struct inode *in)
+{
+	return in == &ctx->inodes.root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
+}
+
+/* "/proc/self/fd/N": names the inode of an O_PATH descriptor itself. */
+#define FS_PROC_PATH	32
+
+static inline void fs_proc_path(char *buf, int fd)
+{
+	snprintf(buf, FS_PROC_PATH, "/proc/self/fd/%d", fd);
+}
 
 #endif /* HK_FS_H */

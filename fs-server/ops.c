@@ -33,8 +33,6 @@
 #include "stats.h"
 #include "watch.h"
 
-#define OPS_PROC_PATH	32	/* "/proc/self/fd/" + an int */
-
 /* fi->fh holds the descriptor; these bits mark what else the open took. */
 #define OPS_FH_PASSTHROUGH	(1ULL << 32)	/* a backing-file reference */
 #define OPS_FH_WRITER		(1ULL << 33)	/* a count in inode->writers */
@@ -46,14 +44,7 @@ static struct fs_ctx *ops_ctx(fuse_req_t req)
 
 static struct inode *ops_inode(fuse_req_t req, fuse_ino_t ino)
 {
-	if (ino == FUSE_ROOT_ID)
-		return &ops_ctx(req)->inodes.root;
-	return (struct inode *)(uintptr_t)ino;
-}
-
-static void ops_proc_path(char *buf, int fd)
-{
-	snprintf(buf, OPS_PROC_PATH, "/proc/self/fd/%d", fd);
+	return fs_inode(ops_ctx(req), ino);
 }
 
 static int ops_stat(int fd, struct stat *st)
@@ -74,7 +65,7 @@ static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
 	ret = inode_lookup(&ctx->inodes, parent->fd, name, &in, &e->attr);
 	if (ret)
 		return ret;
-	e->ino = in == &ctx->inodes.root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
+	e->ino = fs_nodeid(ctx, in);
 	watch_dir(ctx, in);
 	e->attr_timeout = ctx->timeout;
 	e->entry_timeout = ctx->timeout;
@@ -122,18 +113,27 @@ static int ops_give_to_caller(fuse_req_t req, struct inode *parent,
 	return ret;
 }
 
+/* The entry of @name, just made in @parent; the caller's when @give. */
+static int ops_made_entry(fuse_req_t req, struct inode *parent,
+			  const char *name, bool give, struct fuse_entry_param *e)
+{
+	int ret = ops_entry(req, parent, name, e);
+
+	if (!ret && give) {
+		ret = ops_give_to_caller(req, parent, e);
+		if (ret)
+			inode_forget(&ops_ctx(req)->inodes, ops_inode(req, e->ino), 1);
+	}
+	return ret;
+}
+
 /* Reply to a mknod/mkdir/symlink/link that made @name in @parent. */
 static void ops_reply_made(fuse_req_t req, struct inode *parent,
 			   const char *name, bool give)
 {
 	struct fuse_entry_param e;
-	int ret = ops_entry(req, parent, name, &e);
+	int ret = ops_made_entry(req, parent, name, give, &e);
 
-	if (!ret && give) {
-		ret = ops_give_to_caller(req, parent, &e);
-		if (ret)
-			inode_forget(&ops_ctx(req)->inodes, ops_inode(req, e.ino), 1);
-	}
 	if (ret)
 		fuse_reply_err(req, -ret);
 	else
@@ -178,11 +178,11 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			int valid, struct fuse_file_info *fi)
 {
 	struct inode *in = ops_inode(req, ino);
-	char path[OPS_PROC_PATH];
+	char path[FS_PROC_PATH];
 	struct stat st;
 	int ret = 0;
 
-	ops_proc_path(path, in->fd);
+	fs_proc_path(path, in->fd);
 
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (in->type == S_IFLNK)
@@ -414,10 +414,10 @@ static void ops_opened(fuse_req_t req, struct inode *in, int fd,
 static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct inode *in = ops_inode(req, ino);
-	char path[OPS_PROC_PATH];
+	char path[FS_PROC_PATH];
 	int fd;
 
-	ops_proc_path(path, in->fd);
+	fs_proc_path(path, in->fd);
 	fd = open(path, ops_open_flags(ops_ctx(req), fi));
 	if (fd < 0) {
 		fuse_reply_err(req, errno);
@@ -471,12 +471,7 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	ret = ops_entry(req, p, name, &e);
-	if (!ret && made) {
-		ret = ops_give_to_caller(req, p, &e);
-		if (ret)
-			inode_forget(&ctx->inodes, ops_inode(req, e.ino), 1);
-	}
+	ret = ops_made_entry(req, p, name, made, &e);
 	if (ret) {
 		close(fd);
 		fuse_reply_err(req, -ret);
@@ -526,26 +521,25 @@ static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
 	ssize_t n;
 
 	(void)ino;
-	if (fi->flags & O_DIRECT) {
+	if (!(fi->flags & O_DIRECT)) {
+		out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		out.buf[0].fd = (int)fi->fh;
+		out.buf[0].pos = off;
+		n = fuse_buf_copy(&out, in_buf, 0);
+	} else if (!(out.buf[0].mem = ops_buf())) {
+		n = -ENOMEM;
+	} else if (out.buf[0].size > FS_MAX_IO) {
+		n = -EINVAL;	/* more than max_write: the kernel never sends it */
+	} else {
 		/* The data sits at an unaligned place in libfuse's buffer;
 		 * O_DIRECT wants it aligned: copy it once into ours. */
-		out.buf[0].mem = ops_buf();
-		if (!out.buf[0].mem || out.buf[0].size > FS_MAX_IO) {
-			fuse_reply_err(req, out.buf[0].mem ? EINVAL : ENOMEM);
-			return;
-		}
 		n = fuse_buf_copy(&out, in_buf, 0);
-		if (n >= 0)
+		if (n >= 0) {
 			n = pwrite((int)fi->fh, out.buf[0].mem, (size_t)n, off);
-		if (n < 0)
-			n = -errno;
-		goto out_reply;
+			if (n < 0)
+				n = -errno;
+		}
 	}
-	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = (int)fi->fh;
-	out.buf[0].pos = off;
-	n = fuse_buf_copy(&out, in_buf, 0);
-out_reply:
 	if (n < 0)
 		fuse_reply_err(req, (int)-n);
 	else
@@ -766,7 +760,7 @@ static int ops_xattr_path(fuse_req_t req, fuse_ino_t ino, char *path)
 
 	if (in->type == S_IFLNK)
 		return -EOPNOTSUPP;
-	ops_proc_path(path, in->fd);
+	fs_proc_path(path, in->fd);
 	return 0;
 }
 
@@ -774,7 +768,7 @@ static int ops_xattr_path(fuse_req_t req, fuse_ino_t ino, char *path)
 static void ops_query_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			    size_t size)
 {
-	char path[OPS_PROC_PATH], *buf = NULL;
+	char path[FS_PROC_PATH], *buf = NULL;
 	int ret = ops_xattr_path(req, ino, path);
 	ssize_t n;
 
@@ -810,7 +804,7 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 const char *value, size_t size, int flags)
 {
-	char path[OPS_PROC_PATH];
+	char path[FS_PROC_PATH];
 	int ret = ops_xattr_path(req, ino, path);
 
 	if (!ret && setxattr(path, name, value, size, flags))
@@ -820,7 +814,7 @@ static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	char path[OPS_PROC_PATH];
+	char path[FS_PROC_PATH];
 	int ret = ops_xattr_path(req, ino, path);
 
 	if (!ret && removexattr(path, name))

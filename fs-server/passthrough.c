@@ -198,11 +198,10 @@ bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd)
 		int id = ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
 
 		if (id <= 0) {
-			static bool warned;	/* under pt_lock */
+			static bool warned;
 
-			if (!warned)
+			if (log_first(&warned))
 				warn_perror(errno, "passthrough: the kernel refused a backing file; serving data through the server");
-			warned = true;
 			pthread_mutex_unlock(&pt_lock);
 			return false;
 		}

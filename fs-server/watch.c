@@ -63,11 +63,6 @@ struct watch {
 	struct watch_expect expect[WATCH_EXPECTS];
 };
 
-static fuse_ino_t watch_nodeid(struct fs_ctx *ctx, struct inode *in)
-{
-	return in == &ctx->inodes.root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
-}
-
 /**
  * watch_dir() - watch a directory the kernel now knows about
  * @ctx:	the server
@@ -76,19 +71,18 @@ static fuse_ino_t watch_nodeid(struct fs_ctx *ctx, struct inode *in)
 void watch_dir(struct fs_ctx *ctx, struct inode *in)
 {
 	struct watch *w = ctx->watch;
-	char path[32];
+	char path[FS_PROC_PATH];
 	int wd;
 
 	if (!w || in->type != S_IFDIR || in->wd > 0)
 		return;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", in->fd);
+	fs_proc_path(path, in->fd);
 	wd = inotify_add_watch(w->fd, path, WATCH_MASK);
 	if (wd < 0) {
 		static bool warned;
 
-		if (!warned)
+		if (log_first(&warned))
 			warn_perror(errno, "watch: cannot watch more directories (fs.inotify.max_user_watches); changes behind the mount may be seen late");
-		warned = true;
 		return;
 	}
 	pthread_mutex_lock(&w->lock);
@@ -245,7 +239,7 @@ static void watch_event(struct watch *w, const struct inotify_event *ev)
 		pthread_mutex_unlock(&w->lock);
 		return;
 	}
-	todo.dir = watch_nodeid(w->ctx, dir);
+	todo.dir = fs_nodeid(w->ctx, dir);
 	if (ev->len && (ev->mask & WATCH_NAMES)) {
 		/* a name came or went: news unless we made it so */
 		if (!watch_take(w, dir, ev->name, ev->mask & WATCH_NAMES))
@@ -258,7 +252,7 @@ static void watch_event(struct watch *w, const struct inotify_event *ev)
 		/* a child's content or attributes */
 		child = inode_find(&w->ctx->inodes, st.st_dev, st.st_ino);
 		if (child && !watch_as_sent(child, &st)) {
-			todo.child = watch_nodeid(w->ctx, child);
+			todo.child = fs_nodeid(w->ctx, child);
 			todo.child_data = !__atomic_load_n(&child->writers,
 							   __ATOMIC_RELAXED);
 		}
