@@ -531,13 +531,11 @@ static void cal_print(const struct cal_ctx *c, double elapsed)
 int cmd_calibrate(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		{ "reps", CLI_COUNT, "repetitions of every measurement (3..50)",
-		  false, 7, NULL, false },
-		{ "quick", CLI_FLAG, "a tenth of the iterations, for tests",
-		  false, 0, NULL, false },
-		{ "output", CLI_TEXT, "also write the JSON to this file",
-		  false, 0, NULL, false },
-		{ NULL, CLI_ANY, NULL, false, 0, NULL, false },
+		CLI_PARAM_OPT("reps", CLI_COUNT, 7,
+			      "repetitions of every measurement (3..50)"),
+		CLI_PARAM_OPT("quick", CLI_FLAG, 0, "a tenth of the iterations, for tests"),
+		CLI_PARAM_OPT("output", CLI_TEXT, 0, "also write the JSON to this file"),
+		CLI_PARAM_END,
 	};
 	struct cal_ctx c = { 0 };
 	struct json_object *doc;
@@ -546,9 +544,7 @@ int cmd_calibrate(const struct cli_cmd *cmd, int argc, char **argv)
 	double elapsed;
 	int ret;
 
-	ret = cli_parse(cmd, p, argc, argv, &a);
-	if (ret)
-		return ret < 0 ? 0 : ret;
+	CLI_PARSE(cmd, p, argc, argv, &a);
 	if (p[0].num < 3 || p[0].num > CAL_MAX_REPS)
 		return cli_fail(cmd, EXIT_USAGE, "--reps: between 3 and %d",
 				CAL_MAX_REPS);

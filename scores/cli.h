@@ -34,6 +34,14 @@ struct cli_param {
 	bool set;		/* given on the command line (or flag on) */
 };
 
+/* Entries of a parameter table, which ends with CLI_PARAM_END. */
+#define CLI_PARAM_REQ(name, dom, help) \
+	{ name, dom, help, true, 0, NULL, false }
+#define CLI_PARAM_OPT(name, dom, def, help) \
+	{ name, dom, help, false, def, NULL, false }
+#define CLI_PARAM_END \
+	{ NULL, CLI_ANY, NULL, false, 0, NULL, false }
+
 struct cli_cmd {
 	const char *name;
 	const char *summary;
@@ -50,6 +58,14 @@ struct cli_args {
 
 int cli_parse(const struct cli_cmd *cmd, struct cli_param *params,
 	      int argc, char **argv, struct cli_args *args);
+
+/* In a subcommand: parse, or return its exit status (0 after --help). */
+#define CLI_PARSE(cmd, params, argc, argv, args)			\
+	do {								\
+		int _ret = cli_parse(cmd, params, argc, argv, args);	\
+		if (_ret)						\
+			return _ret < 0 ? 0 : _ret;			\
+	} while (0)
 void cli_usage(FILE *f, const struct cli_cmd *cmd,
 	       const struct cli_param *params);
 int cli_fail(const struct cli_cmd *cmd, int status, const char *fmt, ...)

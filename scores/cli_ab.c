@@ -123,18 +123,15 @@ static int ab_print(const struct hks_ab_opts *o, const struct hks_ab_result *r)
 int cmd_ab(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		{ "theta", CLI_NONNEG, "noise threshold for a verdict", false,
-		  0.02, NULL, false },
-		{ "unstable", CLI_POSITIVE, "MAD/median of B/A above which the run is unstable",
-		  false, 0.10, NULL, false },
-		{ "confidence", CLI_PROB, "confidence of the interval", false,
-		  0.95, NULL, false },
-		{ "resamples", CLI_COUNT, "bootstrap resamples (>= 100)", false,
-		  4000, NULL, false },
-		{ "seed", CLI_NONNEG, "bootstrap seed", false, 1, NULL, false },
-		{ "higher-is-better", CLI_FLAG,
-		  "the metric is a rate (ops/s), not a time", false, 0, NULL, false },
-		{ NULL, CLI_ANY, NULL, false, 0, NULL, false },
+		CLI_PARAM_OPT("theta", CLI_NONNEG, 0.02, "noise threshold for a verdict"),
+		CLI_PARAM_OPT("unstable", CLI_POSITIVE, 0.10,
+			      "MAD/median of B/A above which the run is unstable"),
+		CLI_PARAM_OPT("confidence", CLI_PROB, 0.95, "confidence of the interval"),
+		CLI_PARAM_OPT("resamples", CLI_COUNT, 4000, "bootstrap resamples (>= 100)"),
+		CLI_PARAM_OPT("seed", CLI_NONNEG, 1, "bootstrap seed"),
+		CLI_PARAM_OPT("higher-is-better", CLI_FLAG, 0,
+			      "the metric is a rate (ops/s), not a time"),
+		CLI_PARAM_END,
 	};
 	struct ab_samples s = { 0 };
 	struct hks_ab_result res;
@@ -145,9 +142,7 @@ int cmd_ab(const struct cli_cmd *cmd, int argc, char **argv)
 	FILE *f = stdin;
 	int ret;
 
-	ret = cli_parse(cmd, p, argc, argv, &a);
-	if (ret)
-		return ret < 0 ? 0 : ret;
+	CLI_PARSE(cmd, p, argc, argv, &a);
 	if (a.npos > 1)
 		return cli_fail(cmd, EXIT_USAGE, "give one FILE, or none for stdin");
 	if (p[4].num != floor(p[4].num) || p[4].num > 0x1.0p53)

@@ -16,28 +16,16 @@
 #include "hkscores.h"
 #include "jsonnum.h"
 
-/* Parse, or return from the subcommand with --help's 0 or the error. */
-#define CLI_PARSE(cmd, params, argc, argv, args)			\
-	do {								\
-		int _ret = cli_parse(cmd, params, argc, argv, args);	\
-		if (_ret)						\
-			return _ret < 0 ? 0 : _ret;			\
-	} while (0)
-
-#define P(name, dom, help)	{ name, dom, help, true, 0, NULL, false }
-#define OPT(name, dom, def, help) { name, dom, help, false, def, NULL, false }
-#define END			{ NULL, CLI_ANY, NULL, false, 0, NULL, false }
-
 int cmd_utility(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		P("w-s", CLI_NONNEG, "weight of security, w_S"),
-		P("w-p", CLI_NONNEG, "weight of performance, w_P"),
-		P("w-c", CLI_NONNEG, "weight of cost, w_C"),
-		P("s", CLI_PROB, "normalised security (isolation) S"),
-		P("p", CLI_PROB, "normalised performance P"),
-		P("c", CLI_PROB, "normalised cost C"),
-		END,
+		CLI_PARAM_REQ("w-s", CLI_NONNEG, "weight of security, w_S"),
+		CLI_PARAM_REQ("w-p", CLI_NONNEG, "weight of performance, w_P"),
+		CLI_PARAM_REQ("w-c", CLI_NONNEG, "weight of cost, w_C"),
+		CLI_PARAM_REQ("s", CLI_PROB, "normalised security (isolation) S"),
+		CLI_PARAM_REQ("p", CLI_PROB, "normalised performance P"),
+		CLI_PARAM_REQ("c", CLI_PROB, "normalised cost C"),
+		CLI_PARAM_END,
 	};
 	struct hks_weights w;
 	struct cli_report r;
@@ -61,12 +49,12 @@ int cmd_utility(const struct cli_cmd *cmd, int argc, char **argv)
 int cmd_latency(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		P("c-sys", CLI_NONNEG, "cost of one system call"),
-		P("c-ipc", CLI_NONNEG, "cost of one message between processes"),
-		P("c-copy", CLI_NONNEG, "cost of copying the message once"),
-		P("t-k", CLI_NONNEG, "service time in the kernel"),
-		P("t-u", CLI_NONNEG, "service time in the server"),
-		END,
+		CLI_PARAM_REQ("c-sys", CLI_NONNEG, "cost of one system call"),
+		CLI_PARAM_REQ("c-ipc", CLI_NONNEG, "cost of one message between processes"),
+		CLI_PARAM_REQ("c-copy", CLI_NONNEG, "cost of copying the message once"),
+		CLI_PARAM_REQ("t-k", CLI_NONNEG, "service time in the kernel"),
+		CLI_PARAM_REQ("t-u", CLI_NONNEG, "service time in the server"),
+		CLI_PARAM_END,
 	};
 	struct hks_latency l;
 	struct cli_report r;
@@ -88,11 +76,11 @@ int cmd_latency(const struct cli_cmd *cmd, int argc, char **argv)
 int cmd_throughput(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		P("alpha", CLI_NONNEG, "cost of one crossing, in copy units"),
-		P("beta", CLI_PROB, "copies added: 1 full copy, 0 zero-copy"),
-		OPT("k", CLI_POSITIVE, 1.0,
+		CLI_PARAM_REQ("alpha", CLI_NONNEG, "cost of one crossing, in copy units"),
+		CLI_PARAM_REQ("beta", CLI_PROB, "copies added: 1 full copy, 0 zero-copy"),
+		CLI_PARAM_OPT("k", CLI_POSITIVE, 1.0,
 		    "kernel path's own work in copy units (bounded form)"),
-		END,
+		CLI_PARAM_END,
 	};
 	struct hks_throughput t;
 	struct cli_report r;
@@ -113,10 +101,10 @@ int cmd_throughput(const struct cli_cmd *cmd, int argc, char **argv)
 int cmd_copy(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		P("t-copy", CLI_NONNEG, "cost of one copy unit"),
-		OPT("t-remap", CLI_NONNEG, 0.0,
+		CLI_PARAM_REQ("t-copy", CLI_NONNEG, "cost of one copy unit"),
+		CLI_PARAM_OPT("t-remap", CLI_NONNEG, 0.0,
 		    "cost of remapping instead of copying one unit"),
-		END,
+		CLI_PARAM_END,
 	};
 	struct hks_copy_class *cls;
 	struct cli_report r;
@@ -163,8 +151,8 @@ int cmd_copy(const struct cli_cmd *cmd, int argc, char **argv)
 int cmd_jitter(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		P("delta", CLI_NONNEG, "mean of the exponential scheduling delay"),
-		END,
+		CLI_PARAM_REQ("delta", CLI_NONNEG, "mean of the exponential scheduling delay"),
+		CLI_PARAM_END,
 	};
 	struct cli_report r;
 	struct cli_args a;
@@ -182,11 +170,11 @@ int cmd_jitter(const struct cli_cmd *cmd, int argc, char **argv)
 int cmd_underrun(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		P("lambda", CLI_POSITIVE, "1 / mean scheduling delay, per second"),
-		P("buffer", CLI_POSITIVE, "buffer size B, frames"),
-		P("rate", CLI_POSITIVE, "consumption rate r, frames per second"),
-		OPT("t-s", CLI_NONNEG, 0.0, "fixed service time T_s, seconds"),
-		END,
+		CLI_PARAM_REQ("lambda", CLI_POSITIVE, "1 / mean scheduling delay, per second"),
+		CLI_PARAM_REQ("buffer", CLI_POSITIVE, "buffer size B, frames"),
+		CLI_PARAM_REQ("rate", CLI_POSITIVE, "consumption rate r, frames per second"),
+		CLI_PARAM_OPT("t-s", CLI_NONNEG, 0.0, "fixed service time T_s, seconds"),
+		CLI_PARAM_END,
 	};
 	struct hks_underrun u;
 	struct cli_report r;
@@ -206,13 +194,13 @@ int cmd_underrun(const struct cli_cmd *cmd, int argc, char **argv)
 int cmd_fastpath(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		P("tau", CLI_NONNEG, "cache timeout, seconds"),
-		P("nu", CLI_NONNEG, "lookups of an entry per second"),
-		OPT("mu", CLI_NONNEG, 0.0, "changes behind the cache per second"),
-		P("t-u", CLI_NONNEG, "cost of an operation through the server"),
-		P("t-fast", CLI_NONNEG, "cost of an operation on the fast path"),
-		OPT("c-err", CLI_NONNEG, 0.0, "cost of one stale answer"),
-		END,
+		CLI_PARAM_REQ("tau", CLI_NONNEG, "cache timeout, seconds"),
+		CLI_PARAM_REQ("nu", CLI_NONNEG, "lookups of an entry per second"),
+		CLI_PARAM_OPT("mu", CLI_NONNEG, 0.0, "changes behind the cache per second"),
+		CLI_PARAM_REQ("t-u", CLI_NONNEG, "cost of an operation through the server"),
+		CLI_PARAM_REQ("t-fast", CLI_NONNEG, "cost of an operation on the fast path"),
+		CLI_PARAM_OPT("c-err", CLI_NONNEG, 0.0, "cost of one stale answer"),
+		CLI_PARAM_END,
 	};
 	struct hks_fuse_cache fc;
 	struct cli_report r;
@@ -237,11 +225,11 @@ int cmd_fastpath(const struct cli_cmd *cmd, int argc, char **argv)
 int cmd_ebpf(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		P("t-verify", CLI_NONNEG, "one-time cost of verifying and loading"),
-		P("t-up", CLI_NONNEG, "cost of one upcall to user space"),
-		P("t-exec", CLI_NONNEG, "cost of one run of the extension"),
-		OPT("n", CLI_POSITIVE, 1.0, "events to amortise the load over"),
-		END,
+		CLI_PARAM_REQ("t-verify", CLI_NONNEG, "one-time cost of verifying and loading"),
+		CLI_PARAM_REQ("t-up", CLI_NONNEG, "cost of one upcall to user space"),
+		CLI_PARAM_REQ("t-exec", CLI_NONNEG, "cost of one run of the extension"),
+		CLI_PARAM_OPT("n", CLI_POSITIVE, 1.0, "events to amortise the load over"),
+		CLI_PARAM_END,
 	};
 	struct cli_report r;
 	struct cli_args a;
@@ -334,11 +322,11 @@ static struct json_object *migration_json(const struct cli_param *p,
 int cmd_migration(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_param p[] = {
-		OPT("alpha", CLI_NONNEG, 1.0, "weight of the migration effort"),
-		OPT("beta", CLI_NONNEG, 1.0, "weight of the measured penalty"),
-		OPT("budget", CLI_NONNEG, 0.0,
+		CLI_PARAM_OPT("alpha", CLI_NONNEG, 1.0, "weight of the migration effort"),
+		CLI_PARAM_OPT("beta", CLI_NONNEG, 1.0, "weight of the measured penalty"),
+		CLI_PARAM_OPT("budget", CLI_NONNEG, 0.0,
 		    "choose the moves of largest gain within this total penalty"),
-		END,
+		CLI_PARAM_END,
 	};
 	struct hks_candidate *c = NULL;
 	struct hks_selection sel = { 0 };
