@@ -107,6 +107,14 @@ static int ops_give_to_caller(fuse_req_t req, struct inode *parent,
 		gid = (gid_t)-1;
 	if (fchownat(in->fd, "", c->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		return -errno;
+	/* chown cleared the setuid and setgid bits the caller asked for */
+	if (S_ISREG(e->attr.st_mode) && (e->attr.st_mode & (S_ISUID | S_ISGID))) {
+		char path[FS_PROC_PATH];
+
+		fs_proc_path(path, in->fd);
+		if (chmod(path, e->attr.st_mode & 07777))
+			return -errno;
+	}
 	ret = ops_stat(in->fd, &e->attr);
 	if (!ret)
 		watch_sent(in, &e->attr);
@@ -362,6 +370,28 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_reply_err(req, err);
 }
 
+/*
+ * Writing or truncating a file clears its setuid bit, and its setgid bit
+ * when group execute is set, unless the writer has CAP_FSETID (the
+ * kernel's should_remove_suid()).  The server writes as root, so where
+ * the kernel leaves this to the server (writes through a direct_io file,
+ * O_TRUNC at open) it is done here.  libfuse 3.14 does not pass on the
+ * kernel's FUSE_WRITE_KILL_SUIDGID: a caller of uid 0 stands for one with
+ * CAP_FSETID.
+ */
+static void ops_kill_suid(fuse_req_t req, int fd)
+{
+	mode_t kill = S_ISUID;
+	struct stat st;
+
+	if (fuse_req_ctx(req)->uid == 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return;
+	if (st.st_mode & S_IXGRP)
+		kill |= S_ISGID;
+	if ((st.st_mode & kill) && fchmod(fd, st.st_mode & 07777 & ~kill))
+		warn_perror(errno, "clearing setuid/setgid");
+}
+
 /* The flags to reopen a file with, and how the kernel may cache it. */
 static int ops_open_flags(const struct fs_ctx *ctx, struct fuse_file_info *fi)
 {
@@ -423,6 +453,8 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, errno);
 		return;
 	}
+	if (fi->flags & O_TRUNC)
+		ops_kill_suid(req, fd);
 	ops_opened(req, in, fd, fi, NULL);
 }
 
@@ -471,6 +503,8 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -fd);
 		return;
 	}
+	if (!made && (fi->flags & O_TRUNC))
+		ops_kill_suid(req, fd);
 	ret = ops_made_entry(req, p, name, made, &e);
 	if (ret) {
 		close(fd);
@@ -540,10 +574,13 @@ static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
 				n = -errno;
 		}
 	}
-	if (n < 0)
+	if (n < 0) {
 		fuse_reply_err(req, (int)-n);
-	else
-		fuse_reply_write(req, (size_t)n);
+		return;
+	}
+	if (ops_ctx(req)->fast == FS_FAST_NONE)	/* direct_io: the kernel left it to us */
+		ops_kill_suid(req, (int)fi->fh);
+	fuse_reply_write(req, (size_t)n);
 }
 
 static void ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

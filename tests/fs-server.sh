@@ -8,49 +8,9 @@
 # unmount end the server.  Every mount and server is removed on exit.
 
 . "${HK_SRCDIR:-.}/tests/lib.sh"
+. "$HK_SRCDIR/tests/fslib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (allow_other, several uids)"
-[ -c /dev/fuse ] || skip_all "needs /dev/fuse"
-
-FS="$HK_BUILDDIR/hk-fs-server"
-OPS="$HK_BUILDDIR/tests/fsops"
 SCRIPT="$HK_SRCDIR/tests/fs-ops.script"
-chmod 755 "$T"
-
-cleanup() {
-	for m in "$T"/*/mnt "$T"/mnt*; do
-		[ -d "$m" ] && grep -q " $m fuse" /proc/self/mounts && umount -l "$m"
-	done
-	for p in $(cat "$T/pids" 2>/dev/null); do
-		kill -9 "$p" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-mounted() {
-	grep -q " $1 fuse" /proc/self/mounts
-}
-
-wait_mount() {
-	i=0
-	while ! mounted "$1"; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && return 1
-		sleep 0.1
-	done
-}
-
-# wait_exit PID: the process is gone within 5 s
-wait_exit() {
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 50 ] && return 1
-		sleep 0.1
-	done
-}
 
 tree() {
 	(cd "$1" && find . -printf '%y %m %U %G %n %p -> %l\n' | sort &&
@@ -62,13 +22,9 @@ nops=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SCRIPT")
 
 for mode in none cache passthrough; do
 	d="$T/$mode"
-	mkdir -p "$d/src" "$d/mnt" "$d/ref"
-	"$FS" -f --fast-path "$mode" -o allow_other "$d/src" "$d/mnt" 2>"$d/log" &
-	pid=$!
-	echo "$pid" >>"$T/pids"
-	if ! wait_mount "$d/mnt"; then
+	mkdir -p "$d/src" "$d/ref"
+	if ! serve "$d/mnt" --fast-path "$mode" -o allow_other "$d/src"; then
 		ok 1 "$mode: mounts"
-		diag "$(cat "$d/log")"
 		continue
 	fi
 	ok 0 "$mode: mounts"
@@ -109,12 +65,7 @@ done
 mkdir -p "$T/data-src"
 for mode in none passthrough; do
 	m="$T/mnt-data-$mode"
-	mkdir -p "$m"
-	"$FS" -f --fast-path "$mode" --stats "$T/stats-$mode.json" \
-		"$T/data-src" "$m" 2>"$T/log-$mode" &
-	pid=$!
-	echo "$pid" >>"$T/pids"
-	if ! wait_mount "$m"; then
+	if ! serve "$m" --fast-path "$mode" --stats "$T/stats-$mode.json" "$T/data-src"; then
 		ok 1 "$mode: mounts for the data test"
 		continue
 	fi
@@ -129,7 +80,7 @@ for mode in none passthrough; do
 		i=$((i + 1))
 	done
 	check "$mode: SIGUSR1 writes the stats file and logs them" \
-		sh -c "[ -s '$T/stats-$mode.json' ] && grep -q '^hk-fs-server: stats: {' '$T/log-$mode'"
+		sh -c "[ -s '$T/stats-$mode.json' ] && grep -q '^hk-fs-server: stats: {' '$m.log'"
 	umount "$m"
 	wait_exit "$pid"
 	cp "$T/stats-$mode.json" "$T/final-$mode.json" 2>/dev/null
@@ -142,7 +93,7 @@ if jq -e '.fast_path == "passthrough"' "$T/final-passthrough.json" >/dev/null 2>
 		"$T/final-passthrough.json"
 else
 	skip "passthrough: zero READ and WRITE requests" \
-		"the kernel refused passthrough: $(grep passthrough "$T/log-passthrough" | head -1)"
+		"the kernel refused passthrough: $(grep passthrough "$T/mnt-data-passthrough.log" | head -1)"
 fi
 
 # --- changes made to SOURCE behind the mount show through it (cache and
@@ -153,13 +104,10 @@ now_ms() {
 for mode in cache passthrough; do
 	s="$T/behind-$mode"
 	m="$T/mnt-behind-$mode"
-	mkdir -p "$s/d" "$m"
+	mkdir -p "$s/d"
 	echo v1 >"$s/f"
 	echo gone >"$s/d/old"
-	"$FS" -f --fast-path "$mode" "$s" "$m" 2>"$T/log-behind-$mode" &
-	pid=$!
-	echo "$pid" >>"$T/pids"
-	if ! wait_mount "$m"; then
+	if ! serve "$m" --fast-path "$mode" "$s"; then
 		ok 1 "$mode: mounts for the watcher test"
 		continue
 	fi
@@ -200,15 +148,12 @@ done
 # file or fail, never the secret: the server follows no symlink.
 for mode in none passthrough; do
 	b="$T/race-$mode"
-	mkdir -p "$b/src/dir" "$b/outside" "$b/m/mnt"
+	mkdir -p "$b/src/dir" "$b/outside" "$b/m"
 	echo inside >"$b/src/dir/secret"
 	echo OUTSIDE-SECRET >"$b/outside/secret"
 	ln -s ../outside "$b/src/link"
 	mv "$b/src/dir" "$b/src/sub"
-	"$FS" -f --fast-path "$mode" "$b/src" "$b/m/mnt" 2>/dev/null &
-	pid=$!
-	echo "$pid" >>"$T/pids"
-	if ! wait_mount "$b/m/mnt"; then
+	if ! serve "$b/m/mnt" --fast-path "$mode" "$b/src"; then
 		ok 1 "$mode: mounts for the race test"
 		continue
 	fi
@@ -265,11 +210,7 @@ check "bad arguments left the mount table as it was" \
 	sh -c "[ \"\$(cat /proc/self/mounts)\" = '$(printf '%s' "$before" | sed "s/'/'\\\\''/g")' ]"
 
 # --- SIGTERM unmounts and exits
-mkdir -p "$T/mnt-term"
-"$FS" -f "$T/src" "$T/mnt-term" 2>/dev/null &
-pid=$!
-echo "$pid" >>"$T/pids"
-if wait_mount "$T/mnt-term"; then
+if serve "$T/mnt-term" "$T/src"; then
 	kill -TERM "$pid"
 	check "SIGTERM: the server exits" wait_exit "$pid"
 	check "SIGTERM: the mount is gone" sh -c "! grep -q ' $T/mnt-term ' /proc/self/mounts"

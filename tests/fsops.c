@@ -11,7 +11,10 @@
  * and path length limits).  "as UID GID OP ..." runs OP in a child process
  * with those ids and no supplementary groups.  Each line prints
  * "LINE OP: ok [details]" or "LINE OP: ERRNO_NAME".  Nothing printed
- * depends on inode numbers or on times the script did not set.
+ * depends on inode numbers or on times the script did not set.  "proc K
+ * UID GID" starts a process that keeps running; "@K OP ..." runs OP in
+ * it (see the "fd..." operations, which keep descriptors open in slots).
+ * "tree DIR" prints every entry under DIR with its content checksum.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -100,6 +103,179 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Descriptor slots of this process, for the "fd..." operations. */
+#define NSLOTS	16
+static int slots[NSLOTS] = { -1, -1, -1, -1, -1, -1, -1, -1,
+			     -1, -1, -1, -1, -1, -1, -1, -1 };
+
+static void print_stat(const struct stat *st, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%c %04o nlink %lu uid %u gid %u size %lld",
+		 type_char(st->st_mode), st->st_mode & 07777,
+		 (unsigned long)st->st_nlink, st->st_uid, st->st_gid,
+		 S_ISDIR(st->st_mode) ? 0LL : (long long)st->st_size);
+}
+
+static unsigned long checksum(const char *p, ssize_t n)
+{
+	unsigned long sum = 0;
+
+	for (ssize_t i = 0; i < n; i++)
+		sum = sum * 31 + (unsigned char)p[i];
+	return sum;
+}
+
+/*
+ * fdopen S PATH FLAGS [MODE] | fdclose S | fdread S OFF|- LEN |
+ * fdwrite S OFF|- DATA | fdtrunc S LEN | fdstat S | fdsync S |
+ * fdchmod S MODE | fdlock S r|w|u START LEN | fdgetlk S r|w START LEN |
+ * fdflock S sh|ex|un: operations on a descriptor kept open in slot S of
+ * this process, so that one process can keep using a file that others
+ * rename, unlink, chmod or lock.
+ */
+static int run_fd(int argc, char **a, char *out, size_t outlen)
+{
+	const char *op = a[0] + 2;
+	char buf[BIG];
+	struct stat st;
+	int s, *fd;
+	ssize_t n;
+
+	if (argc < 2 || (s = atoi(a[1])) < 0 || s >= NSLOTS)
+		return EINVAL;
+	fd = &slots[s];
+	if (!strcmp(op, "open")) {
+		if (argc < 4)
+			return EINVAL;
+		if (*fd >= 0)
+			close(*fd);
+		*fd = open(a[2], parse_flags(a[3]),
+			   argc > 4 ? (mode_t)strtol(a[4], NULL, 8) : 0644);
+		return *fd < 0 ? errno : 0;
+	}
+	if (*fd < 0)
+		return EBADF;
+	if (!strcmp(op, "close")) {
+		int e = close(*fd) ? errno : 0;
+
+		*fd = -1;
+		return e;
+	}
+	if (!strcmp(op, "read") && argc > 3) {
+		size_t len = (size_t)atol(a[3]) < sizeof(buf) ? (size_t)atol(a[3]) : sizeof(buf);
+
+		n = a[2][0] == '-' ? read(*fd, buf, len) : pread(*fd, buf, len, atol(a[2]));
+		if (n < 0)
+			return errno;
+		snprintf(out, outlen, "%zd sum %lx", n, checksum(buf, n));
+		return 0;
+	}
+	if (!strcmp(op, "write") && argc > 3) {
+		n = a[2][0] == '-' ? write(*fd, a[3], strlen(a[3])) :
+				     pwrite(*fd, a[3], strlen(a[3]), atol(a[2]));
+		if (n < 0)
+			return errno;
+		snprintf(out, outlen, "%zd", n);
+		return 0;
+	}
+	if (!strcmp(op, "trunc") && argc > 2)
+		return ftruncate(*fd, atol(a[2])) ? errno : 0;
+	if (!strcmp(op, "stat")) {
+		if (fstat(*fd, &st))
+			return errno;
+		print_stat(&st, out, outlen);
+		return 0;
+	}
+	if (!strcmp(op, "sync"))
+		return fsync(*fd) ? errno : 0;
+	if (!strcmp(op, "chmod") && argc > 2)
+		return fchmod(*fd, (mode_t)strtol(a[2], NULL, 8)) ? errno : 0;
+	if ((!strcmp(op, "lock") || !strcmp(op, "getlk")) && argc > 4) {
+		struct flock fl = {
+			.l_type = a[2][0] == 'r' ? F_RDLCK : a[2][0] == 'w' ? F_WRLCK : F_UNLCK,
+			.l_whence = SEEK_SET,
+			.l_start = atol(a[3]),
+			.l_len = atol(a[4]),
+		};
+
+		if (fcntl(*fd, op[0] == 'l' ? F_SETLK : F_GETLK, &fl))
+			return errno;
+		if (op[0] == 'g')
+			snprintf(out, outlen, "%s %lld %lld",
+				 fl.l_type == F_UNLCK ? "unlocked" :
+				 fl.l_type == F_RDLCK ? "read" : "write",
+				 (long long)fl.l_start, (long long)fl.l_len);
+		return 0;
+	}
+	if (!strcmp(op, "flock") && argc > 2)
+		return flock(*fd, LOCK_NB | (a[2][0] == 'u' ? LOCK_UN :
+					     a[2][0] == 's' ? LOCK_SH : LOCK_EX)) ? errno : 0;
+	return ENOSYS;
+}
+
+/* Print every entry under @dir, sorted, one line each, then a count. */
+static int tree_walk(const char *dir, unsigned long *count)
+{
+	struct dirent **names;
+	int k = scandir(dir, &names, NULL, alphasort);
+
+	if (k < 0)
+		return errno;
+	for (int i = 0; i < k; i++) {
+		char path[BIG], buf[BIG], xl[1024];
+		const char *nm = names[i]->d_name;
+		struct stat st;
+		ssize_t n, xn;
+
+		if (!strcmp(nm, ".") || !strcmp(nm, "..")) {
+			free(names[i]);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, nm);
+		free(names[i]);
+		(*count)++;
+		if (lstat(path, &st)) {
+			printf("  %s: %s\n", path, errname(errno));
+			continue;
+		}
+		print_stat(&st, buf, sizeof(buf));
+		printf("  %s: %s", path, buf);
+		if (S_ISLNK(st.st_mode) && (n = readlink(path, buf, sizeof(buf) - 1)) >= 0)
+			printf(" -> '%.*s'", (int)n, buf);
+		if (S_ISREG(st.st_mode)) {
+			int fd = open(path, O_RDONLY | O_NOFOLLOW);
+			unsigned long sum = 0;
+
+			while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+				sum = sum * 1000003 + checksum(buf, n);
+			printf(" sum %lx", sum);
+			if (fd >= 0)
+				close(fd);
+		}
+		xn = llistxattr(path, xl, sizeof(xl));
+		for (char *p = xl; xn > 0 && p < xl + xn; p += strlen(p) + 1) {
+			if (strncmp(p, "user.", 5))
+				continue;
+			n = lgetxattr(path, p, buf, sizeof(buf) - 1);
+			printf(" %s='%.*s'", p, (int)(n > 0 ? n : 0), buf);
+		}
+		putchar('\n');
+		if (S_ISDIR(st.st_mode))
+			tree_walk(path, count);
+	}
+	free(names);
+	return 0;
+}
+
+static int tree(const char *dir, char *out, size_t outlen)
+{
+	unsigned long count = 0;
+	int e = tree_walk(dir, &count);
+
+	snprintf(out, outlen, "%lu entries", count);
+	return e;
+}
+
 /* Run one operation; print its details into @out; 0 or an errno. */
 static int run(int argc, char **a, char *out, size_t outlen)
 {
@@ -150,13 +326,8 @@ static int run(int argc, char **a, char *out, size_t outlen)
 				   (size_t)atol(a[3]) : sizeof(buf), atol(a[2]));
 		e = n < 0 ? errno : 0;
 		close(fd);
-		if (!e) {
-			unsigned long sum = 0;
-
-			for (ssize_t i = 0; i < n; i++)
-				sum = sum * 31 + (unsigned char)buf[i];
-			snprintf(out, outlen, "%zd sum %lx", n, sum);
-		}
+		if (!e)
+			snprintf(out, outlen, "%zd sum %lx", n, checksum(buf, n));
 		return e;
 	}
 	if (!strcmp(op, "pwrite")) {	/* pwrite PATH OFF DATA */
@@ -272,10 +443,7 @@ static int run(int argc, char **a, char *out, size_t outlen)
 		NEED(1);
 		if ((op[0] == 's' ? stat : lstat)(a[1], &st))
 			return errno;
-		snprintf(out, outlen, "%c %04o nlink %lu uid %u gid %u size %lld",
-			 type_char(st.st_mode), st.st_mode & 07777,
-			 (unsigned long)st.st_nlink, st.st_uid, st.st_gid,
-			 S_ISDIR(st.st_mode) ? 0LL : (long long)st.st_size);
+		print_stat(&st, out, outlen);
 		return 0;
 	}
 	if (!strcmp(op, "times")) {
@@ -364,6 +532,17 @@ static int run(int argc, char **a, char *out, size_t outlen)
 		fd = open(a[1], O_RDONLY);
 		if (fd < 0)
 			return errno;
+		/*
+		 * Not compared on a directory: there the FUSE kernel module
+		 * answers by itself (generic_file_llseek over the size it
+		 * caches), the server never sees the call, and ext4's
+		 * directory offsets are hash positions anyway.
+		 */
+		if (!fstat(fd, &st) && S_ISDIR(st.st_mode)) {
+			close(fd);
+			snprintf(out, outlen, "directory, not compared");
+			return 0;
+		}
 		r = lseek(fd, atol(a[3]), !strcmp(a[2], "data") ? SEEK_DATA : SEEK_HOLE);
 		e = r < 0 ? errno : 0;
 		close(fd);
@@ -417,6 +596,12 @@ static int run(int argc, char **a, char *out, size_t outlen)
 		close(fd);
 		return e;
 	}
+	if (op[0] == 'f' && op[1] == 'd')
+		return run_fd(argc, a, out, outlen);
+	if (!strcmp(op, "tree")) {
+		NEED(1);
+		return tree(a[1], out, outlen);
+	}
 	if (!strcmp(op, "ioctl")) {	/* FS_IOC_GETVERSION */
 		int v;
 
@@ -432,6 +617,11 @@ static int run(int argc, char **a, char *out, size_t outlen)
 #undef NEED
 }
 
+static int become(uid_t uid, gid_t gid)
+{
+	return setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid);
+}
+
 /* "as UID GID OP ...": run OP in a child with those credentials. */
 static int run_as(int argc, char **a, char *out, size_t outlen)
 {
@@ -441,6 +631,7 @@ static int run_as(int argc, char **a, char *out, size_t outlen)
 
 	if (argc < 4 || pipe(pipefd))
 		return EINVAL;
+	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
 		return errno;
@@ -448,8 +639,7 @@ static int run_as(int argc, char **a, char *out, size_t outlen)
 		int e;
 
 		close(pipefd[0]);
-		if (setgroups(0, NULL) || setresgid((gid_t)atol(a[2]), (gid_t)atol(a[2]), (gid_t)atol(a[2])) ||
-		    setresuid((uid_t)atol(a[1]), (uid_t)atol(a[1]), (uid_t)atol(a[1])))
+		if (become((uid_t)atol(a[1]), (gid_t)atol(a[2])))
 			_exit(255);
 		e = run(argc - 3, a + 3, out, outlen);
 		if (write(pipefd[1], out, strlen(out)) < 0)
@@ -462,6 +652,96 @@ static int run_as(int argc, char **a, char *out, size_t outlen)
 	close(pipefd[0]);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+}
+
+/*
+ * "proc K UID GID" starts process K with those ids; "@K OP ..." then runs
+ * OP in it.  The processes live until the end of the script, so the
+ * descriptors they keep in slots stay open between operations.
+ */
+#define NPROCS	8
+static struct { pid_t pid; FILE *to, *from; } procs[NPROCS];
+
+
+static void serve(FILE *in, FILE *out)
+{
+	char line[BIG], res[BIG];
+
+	while (fgets(line, sizeof(line), in)) {
+		char *args[MAXARGS], *save = NULL;
+		int n = 0, e;
+
+		for (char *t = strtok_r(line, " \t\n", &save); t && n < MAXARGS;
+		     t = strtok_r(NULL, " \t\n", &save))
+			args[n] = t, n++;
+		e = n ? run(n, args, res, sizeof(res)) : EINVAL;
+		fprintf(out, "%d %s\n", e, res);
+		fflush(out);
+	}
+	_exit(0);
+}
+
+static int proc_start(int k, uid_t uid, gid_t gid)
+{
+	int down[2], up[2];
+	pid_t pid;
+
+	if (k < 0 || k >= NPROCS || procs[k].pid || pipe(down) || pipe(up))
+		return EINVAL;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return errno;
+	if (!pid) {
+		close(down[1]);
+		close(up[0]);
+		for (int i = 0; i < NPROCS; i++) {	/* their pipes end with us */
+			if (procs[i].pid) {
+				fclose(procs[i].to);
+				fclose(procs[i].from);
+			}
+		}
+		if (become(uid, gid))
+			_exit(255);
+		serve(fdopen(down[0], "r"), fdopen(up[1], "w"));
+	}
+	close(down[0]);
+	close(up[1]);
+	procs[k].pid = pid;
+	procs[k].to = fdopen(down[1], "w");
+	procs[k].from = fdopen(up[0], "r");
+	return 0;
+}
+
+/* Run @argc words of @a (already expanded) in process K. */
+static int proc_run(int k, int argc, char **a, char *out, size_t outlen)
+{
+	char reply[BIG], *sp;
+	int e;
+
+	if (k < 0 || k >= NPROCS || !procs[k].pid)
+		return EINVAL;
+	for (int i = 0; i < argc; i++)
+		fprintf(procs[k].to, "%s%s", i ? " " : "", a[i]);
+	fputc('\n', procs[k].to);
+	fflush(procs[k].to);
+	if (!fgets(reply, sizeof(reply), procs[k].from))
+		return EIO;
+	reply[strcspn(reply, "\n")] = '\0';
+	e = (int)strtol(reply, &sp, 10);
+	snprintf(out, outlen, "%s", *sp == ' ' ? sp + 1 : "");
+	return e;
+}
+
+static void procs_end(void)
+{
+	for (int k = 0; k < NPROCS; k++) {
+		if (!procs[k].pid)
+			continue;
+		fclose(procs[k].to);
+		fclose(procs[k].from);
+		waitpid(procs[k].pid, NULL, 0);
+	}
 }
 
 int main(int argc, char **argv)
@@ -486,11 +766,24 @@ int main(int argc, char **argv)
 			args[n] = n < MAXARGS ? expand(t, n) : t, n++;
 		if (!n)
 			continue;
-		e = !strcmp(args[0], "as") ? run_as(n, args, out, sizeof(out)) :
-					     run(n, args, out, sizeof(out));
-		printf("%lu %s: %s%s%s\n", lineno, strcmp(args[0], "as") ? args[0] : args[3],
+		if (!strcmp(args[0], "proc")) {
+			e = n == 4 ? proc_start(atoi(args[1]), (uid_t)atol(args[2]),
+						(gid_t)atol(args[3])) : EINVAL;
+			out[0] = '\0';
+		} else if (args[0][0] == '@') {
+			e = n > 1 ? proc_run(atoi(args[0] + 1), n - 1, args + 1,
+					     out, sizeof(out)) : EINVAL;
+		} else {
+			e = !strcmp(args[0], "as") ? run_as(n, args, out, sizeof(out)) :
+						     run(n, args, out, sizeof(out));
+		}
+		printf("%lu %s%s%s: %s%s%s\n", lineno,
+		       args[0][0] == '@' ? args[0] : "", args[0][0] == '@' ? " " : "",
+		       !strcmp(args[0], "as") ? args[3] : args[0][0] == '@' && n > 1 ?
+		       args[1] : args[0],
 		       e ? errname(e) : "ok", out[0] ? " " : "", out);
 		fflush(stdout);
 	}
+	procs_end();
 	return 0;
 }

@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# fs-random.sh - the randomized differential test of hk-fs-server: seeded
+# scripts of thousands of mixed operations (tests/fsgen) from four
+# long-lived processes of three users, keeping descriptors open while the
+# others rename, unlink, chmod and lock, are run on a plain directory and
+# through the mount, in each fast path.  Every return value, errno and
+# result must be the same, and the source tree must end byte for byte as
+# the plain directory.
+#
+#   HK_FS_SEEDS="1 2 3"  the seeds (default: four fixed ones)
+#   HK_FS_OPS=N          operations per script (default 4000)
+#
+# A failing seed is reported with the command that replays it.
+
+. "${HK_SRCDIR:-.}/tests/lib.sh"
+. "$HK_SRCDIR/tests/fslib.sh"
+
+GEN="$HK_BUILDDIR/tests/fsgen"
+seeds=${HK_FS_SEEDS:-11 23 37 53}
+count=${HK_FS_OPS:-4000}
+
+for mode in none cache passthrough; do
+	for seed in $seeds; do
+		d="$T/$mode-$seed"
+		mkdir -p "$d/src" "$d/ref"
+		serve "$d/mnt" --fast-path "$mode" -o allow_other "$d/src" || {
+			ok 1 "$mode seed $seed: mounts"
+			continue
+		}
+		"$GEN" "$seed" "$count" >"$d/script"
+		lines=$(grep -cv '^#' "$d/script")
+		"$OPS" "$d/ref" <"$d/script" >"$d/ref.out"
+		st_ref=$?
+		"$OPS" "$d/mnt" <"$d/script" >"$d/mnt.out"
+		st_mnt=$?
+		umount "$d/mnt"
+		wait_exit "$pid"
+		st_exit=$?
+
+		# the script really ran, on both sides, and did things: a
+		# script of nothing but errors would compare equal too
+		done_ref=$(grep -c '^[0-9]' "$d/ref.out")
+		done_mnt=$(grep -c '^[0-9]' "$d/mnt.out")
+		okay=$(grep -c ': ok' "$d/ref.out")
+		kinds=$(grep ': ok' "$d/ref.out" | awk '{ print $(NF > 2 && $2 ~ /^@/ ? 3 : 2) }' |
+			sort -u | wc -l)
+		ran=1
+		[ "$st_ref" -eq 0 ] && [ "$st_mnt" -eq 0 ] &&
+			[ "$done_ref" -eq "$lines" ] && [ "$done_mnt" -eq "$lines" ] &&
+			[ "$okay" -ge $((count / 8)) ] && [ "$kinds" -ge 30 ] && ran=0
+		ok "$ran" "$mode seed $seed: $lines operations ran on both sides ($okay succeeded, $kinds kinds)"
+
+		if diff -u "$d/ref.out" "$d/mnt.out" >"$d/diff"; then
+			ok 0 "$mode seed $seed: the same results, errnos and final tree"
+		else
+			ok 1 "$mode seed $seed: the same results, errnos and final tree"
+			diag "replay: fsgen $seed $count | fsops DIR (kernel -, hk-fs-server +):"
+			head -40 "$d/diff" | while IFS= read -r l; do diag "  $l"; done
+		fi
+		echo 'tree .' | "$OPS" "$d/src" >"$d/src.tree"
+		echo 'tree .' | "$OPS" "$d/ref" >"$d/ref.tree"
+		if cmp -s "$d/ref.tree" "$d/src.tree"; then
+			ok 0 "$mode seed $seed: SOURCE ends byte for byte as the plain directory"
+		else
+			ok 1 "$mode seed $seed: SOURCE ends byte for byte as the plain directory"
+			diff -u "$d/ref.tree" "$d/src.tree" | head -40 |
+				while IFS= read -r l; do diag "  $l"; done
+		fi
+		ok "$st_exit" "$mode seed $seed: the server exits on unmount"
+	done
+done
+
+done_testing
