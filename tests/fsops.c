@@ -136,7 +136,6 @@ static unsigned long checksum(const char *p, ssize_t n)
 static int run_fd(int argc, char **a, char *out, size_t outlen)
 {
 	const char *op = a[0] + 2;
-	char buf[BIG];
 	struct stat st;
 	int s, *fd;
 	ssize_t n;
@@ -162,6 +161,7 @@ static int run_fd(int argc, char **a, char *out, size_t outlen)
 		return e;
 	}
 	if (!strcmp(op, "read") && argc > 3) {
+		char buf[BIG];
 		size_t len = (size_t)atol(a[3]) < sizeof(buf) ? (size_t)atol(a[3]) : sizeof(buf);
 
 		n = a[2][0] == '-' ? read(*fd, buf, len) : pread(*fd, buf, len, atol(a[2]));
