@@ -240,6 +240,7 @@ struct stats_thread {
 	pthread_t thread;
 	struct fs_ctx *ctx;
 	const char *path;
+	bool stop;		/* set, then SIGUSR1 to the thread, to end it */
 };
 
 static void stats_write(struct stats_thread *st, bool to_log)
@@ -278,6 +279,8 @@ static void *stats_main(void *arg)
 	for (;;) {
 		int sig = sigtimedwait(&usr1, NULL, &second);
 
+		if (__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE))
+			break;
 		stats_write(st, sig == SIGUSR1);
 	}
 	return NULL;
@@ -372,7 +375,10 @@ static int serve(struct fs_opts *o, int src_fd)
 	fuse_loop_cfg_destroy(loop);
 
 out_stats:
-	pthread_cancel(stats.thread);
+	/* no cancellation: a cancelled thread unwinds past code that does
+	 * not expect it (and confuses ASan, google/sanitizers#1399) */
+	__atomic_store_n(&stats.stop, true, __ATOMIC_RELEASE);
+	pthread_kill(stats.thread, SIGUSR1);
 	pthread_join(stats.thread, NULL);
 	stats_write(&stats, false);
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,15 +517,34 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 /*
  * One page-aligned I/O buffer per worker thread, made once: no allocation
- * per read or write, and aligned as O_DIRECT wants it.
+ * per read or write, and aligned as O_DIRECT wants it.  libfuse ends idle
+ * workers and starts new ones; the key's destructor frees the buffer of a
+ * worker that ends.
  */
 static __thread char *ops_io_buf;
+static pthread_key_t ops_io_key;
+static pthread_once_t ops_io_once = PTHREAD_ONCE_INIT;
+
+static void ops_io_key_make(void)
+{
+	if (pthread_key_create(&ops_io_key, free))
+		abort();
+}
 
 static char *ops_buf(void)
 {
-	if (!ops_io_buf && posix_memalign((void **)&ops_io_buf, 4096, FS_MAX_IO))
-		ops_io_buf = NULL;
-	return ops_io_buf;
+	void *p;
+
+	if (ops_io_buf)
+		return ops_io_buf;
+	pthread_once(&ops_io_once, ops_io_key_make);
+	if (posix_memalign(&p, 4096, FS_MAX_IO))
+		return NULL;
+	if (pthread_setspecific(ops_io_key, p)) {
+		free(p);
+		return NULL;
+	}
+	return ops_io_buf = p;
 }
 
 static void ops_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

@@ -26,10 +26,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,6 +56,7 @@ struct watch_expect {
 
 struct watch {
 	int fd;
+	int stop_fd;		/* an eventfd: readable when the thread must end */
 	pthread_t thread;
 	struct fuse_session *se;
 	struct fs_ctx *ctx;
@@ -277,12 +280,26 @@ static void *watch_main(void *arg)
 		__attribute__((aligned(__alignof__(struct inotify_event))));
 
 	for (;;) {
-		ssize_t n = read(w->fd, buf, sizeof(buf));
+		struct pollfd pfd[2] = {
+			{ .fd = w->fd, .events = POLLIN },
+			{ .fd = w->stop_fd, .events = POLLIN },
+		};
+		ssize_t n;
 
-		if (n < 0) {
+		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			break;	/* the descriptor was closed: we are done */
+			err_perror(errno, "watcher: poll");
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		n = read(w->fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			err_perror(errno, "watcher: read");
+			break;
 		}
 		for (char *p = buf; p < buf + n; ) {
 			const struct inotify_event *ev = (const void *)p;
@@ -308,9 +325,12 @@ int watch_start(struct fs_ctx *ctx, struct fuse_session *se)
 
 	if (!w)
 		return -ENOMEM;
-	w->fd = inotify_init1(IN_CLOEXEC);
-	if (w->fd < 0) {
+	w->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	w->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (w->fd < 0 || w->stop_fd < 0) {
 		ret = -errno;
+		if (w->fd >= 0)
+			close(w->fd);
 		free(w);
 		return ret;
 	}
@@ -323,6 +343,7 @@ int watch_start(struct fs_ctx *ctx, struct fuse_session *se)
 	if (ret) {
 		ctx->watch = NULL;
 		close(w->fd);
+		close(w->stop_fd);
 		free(w);
 	}
 	return ret;
@@ -338,10 +359,15 @@ void watch_stop(struct fs_ctx *ctx)
 
 	if (!w)
 		return;
-	pthread_cancel(w->thread);
+	if (eventfd_write(w->stop_fd, 1)) {
+		/* it still runs: leave it its memory */
+		err_perror(errno, "watcher: cannot stop it");
+		return;
+	}
 	pthread_join(w->thread, NULL);
 	ctx->watch = NULL;
 	close(w->fd);
+	close(w->stop_fd);
 	free(w->by_wd);
 	pthread_mutex_destroy(&w->lock);
 	free(w);

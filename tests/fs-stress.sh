@@ -1,0 +1,45 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# fs-stress.sh - parallel writers, readers, appenders and renamers
+# (tests/fsstress) through hk-fs-server in each fast path, and with
+# --clone-fd: nothing lost or torn, the server survives, exits 0 on
+# unmount, and its log holds no sanitizer report.  "./quickstart
+# sanitize" runs this with the server built with ASan and UBSan.
+#
+#   HK_FS_STRESS_SECONDS=N  how long each run lasts (default 4)
+
+. "${HK_SRCDIR:-.}/tests/lib.sh"
+. "$HK_SRCDIR/tests/fslib.sh"
+
+STRESS="$HK_BUILDDIR/tests/fsstress"
+secs=${HK_FS_STRESS_SECONDS:-4}
+
+for run in none cache passthrough "passthrough --clone-fd" "cache --writeback"; do
+	name=$(echo "$run" | tr ' ' '_')
+	src="$T/src-$name"
+	m="$T/mnt-$name"
+	mkdir -p "$src"
+	# shellcheck disable=SC2086
+	serve "$m" --fast-path $run --threads 4 "$src" || {
+		ok 1 "$run: mounts"
+		continue
+	}
+	"$STRESS" "$m" "$secs" >"$T/out-$name" 2>&1
+	st=$?
+	ok "$st" "$run: $(tail -1 "$T/out-$name")"
+	alive=1
+	kill -0 "$pid" 2>/dev/null && mounted "$m" && alive=0
+	ok "$alive" "$run: the server still serves"
+	umount "$m"
+	wait "$pid"
+	ok $? "$run: the server exits 0 on unmount"
+	if grep -q -e 'Sanitizer' -e 'runtime error' "$m.log"; then
+		ok 1 "$run: no sanitizer report"
+		head -30 "$m.log" | while IFS= read -r l; do diag "  $l"; done
+	else
+		ok 0 "$run: no sanitizer report"
+	fi
+done
+
+done_testing
