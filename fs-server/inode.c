@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "inode.h"
+#include "locks.h"
 
 #define INODE_MIN_BUCKETS	1024
 
@@ -195,6 +196,7 @@ void inode_forget(struct inode_table *t, struct inode *in, uint64_t n)
 	pthread_mutex_unlock(&t->lock);
 	if (t->on_free)
 		t->on_free(in, t->on_free_arg);
+	locks_forget(in);
 	close(in->fd);
 	free(in);
 }

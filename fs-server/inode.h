@@ -24,6 +24,7 @@ struct inode {
 	int64_t sent_ctime_ns;
 	int64_t sent_size;
 	unsigned int writers;	/* opens for writing through the mount */
+	struct lock_owner *owners; /* POSIX lock owners' descriptions (locks.c) */
 	struct inode *next;	/* hash chain */
 };
 

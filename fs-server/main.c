@@ -369,7 +369,9 @@ static int serve(struct fs_opts *o, int src_fd)
 		goto out_stats;
 	}
 	fuse_loop_cfg_set_clone_fd(loop, o->clone_fd);
-	fuse_loop_cfg_set_max_threads(loop, o->threads);
+	/* a lock waiter holds its worker (locks.c): room for 64 of them
+	 * beyond the workers that serve everything else */
+	fuse_loop_cfg_set_max_threads(loop, o->threads + 64);
 	fuse_loop_cfg_set_idle_threads(loop, o->threads);
 	ret = fuse_session_loop_mt(se, loop) ? EXIT_FAILURE : 0;
 	fuse_loop_cfg_destroy(loop);

@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "fs.h"
+#include "locks.h"
 #include "log.h"
 #include "passthrough.h"
 #include "stats.h"
@@ -609,7 +610,8 @@ static void ops_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * like) as close(2) on the source would, and keeps the file open. */
 	int fd = dup((int)fi->fh);
 
-	(void)ino;
+	/* a process closing a file loses its POSIX locks on it */
+	locks_drop_owner(ops_inode(req, ino), fi->lock_owner);
 	if (fd < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -936,8 +938,8 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 		ctx->writeback = false;
 	}
-	/* Locks are kept by the kernel for everyone using the mount. */
-	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	/* Locks are taken on the source, seen by its other users (locks.c). */
+	conn->want |= conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 }
 
 /*
@@ -1027,10 +1029,38 @@ OPS_TIMED(STATS_LSEEK, lseek,
 	  (fuse_req_t req, fuse_ino_t i, off_t o, int w, struct fuse_file_info *fi),
 	  (req, i, o, w, fi))
 
+static void ops_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		      struct flock *lock)
+{
+	locks_getlk(req, ops_inode(req, ino), lock, fi->lock_owner);
+}
+
+static void ops_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		      struct flock *lock, int sleep)
+{
+	locks_setlk(req, ops_inode(req, ino), lock, fi->lock_owner, sleep);
+}
+
+static void ops_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		      int op)
+{
+	(void)ino;
+	locks_flock(req, (int)fi->fh, op);
+}
+
+OPS_TIMED(STATS_GETLK, getlk,
+	  (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi, struct flock *l),
+	  (req, i, fi, l))
+OPS_TIMED(STATS_SETLK, setlk,
+	  (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi, struct flock *l, int s),
+	  (req, i, fi, l, s))
+OPS_TIMED(STATS_FLOCK, flock,
+	  (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi, int op),
+	  (req, i, fi, op))
+
 /*
  * No ioctl handler: the kernel answers ENOTTY, as for a file system
- * without ioctls.  Locks: without getlk/setlk/flock handlers the kernel
- * keeps POSIX and BSD locks itself, correct among the mount's users.
+ * without ioctls.
  */
 const struct fuse_lowlevel_ops fs_ops = {
 	.init		= ops_init,
@@ -1067,4 +1097,7 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.fallocate	= timed_fallocate,
 	.copy_file_range = timed_copy_file_range,
 	.lseek		= timed_lseek,
+	.getlk		= timed_getlk,
+	.setlk		= timed_setlk,
+	.flock		= timed_flock,
 };

@@ -181,6 +181,93 @@ for mode in none passthrough; do
 	wait_exit "$pid"
 done
 
+# --- locks are taken on SOURCE: a process using SOURCE directly and one
+# using the mount see each other's POSIX and BSD locks, both ways
+for mode in none passthrough; do
+	s="$T/locks-$mode"
+	m="$T/mnt-locks-$mode"
+	mkdir -p "$s"
+	echo data >"$s/f"
+	if ! serve "$m" --fast-path "$mode" "$s"; then
+		ok 1 "$mode: mounts for the lock test"
+		continue
+	fi
+	M=${m#/} S=${s#/}
+	"$OPS" / >"$T/locks.out" <<-EOF
+	proc 0 0 0
+	proc 1 0 0
+	@0 fdopen 0 $M/f rdwr
+	@1 fdopen 0 $S/f rdwr
+	@0 fdlock 0 w 0 10
+	@1 fdlock 0 w 5 10
+	@1 fdgetlk 0 r 0 100
+	@1 fdlock 0 w 20 10
+	@0 fdlock 0 r 25 1
+	@0 fdgetlk 0 w 0 100
+	@0 fdclose 0
+	@1 fdlock 0 w 0 10
+	@1 fdclose 0
+	@0 fdopen 1 $M/f rdonly
+	@1 fdopen 1 $S/f rdonly
+	@0 fdflock 1 ex
+	@1 fdflock 1 sh
+	@0 fdflock 1 un
+	@1 fdflock 1 ex
+	@0 fdflock 1 sh
+	EOF
+	cat >"$T/locks.want" <<-EOF
+	1 proc: ok
+	2 proc: ok
+	3 @0 fdopen: ok
+	4 @1 fdopen: ok
+	5 @0 fdlock: ok
+	6 @1 fdlock: EAGAIN
+	7 @1 fdgetlk: ok write 0 10
+	8 @1 fdlock: ok
+	9 @0 fdlock: EAGAIN
+	10 @0 fdgetlk: ok write 20 10
+	11 @0 fdclose: ok
+	12 @1 fdlock: ok
+	13 @1 fdclose: ok
+	14 @0 fdopen: ok
+	15 @1 fdopen: ok
+	16 @0 fdflock: ok
+	17 @1 fdflock: EAGAIN
+	18 @0 fdflock: ok
+	19 @1 fdflock: ok
+	20 @0 fdflock: EAGAIN
+	EOF
+	if diff -u "$T/locks.want" "$T/locks.out" >"$T/locks.diff"; then
+		ok 0 "$mode: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
+	else
+		ok 1 "$mode: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
+		while IFS= read -r l; do diag "  $l"; done <"$T/locks.diff"
+	fi
+	# a waiter through the mount gets the lock when SOURCE's holder lets go
+	flock "$s/f" sleep 1 &
+	holder=$!
+	sleep 0.2
+	t0=$(date +%s%N)
+	flock "$m/f" true
+	st=$?
+	waited=$(( ($(date +%s%N) - t0) / 1000000 ))
+	wait "$holder"
+	waited_ok=1
+	[ "$st" -eq 0 ] && [ "$waited" -ge 500 ] && waited_ok=0
+	ok "$waited_ok" "$mode: a blocking flock through the mount waits for SOURCE's holder ($waited ms)"
+	# a waiter that gives up (killed) leaves no stuck worker behind
+	flock "$s/f" sleep 2 &
+	holder=$!
+	sleep 0.2
+	timeout 0.5 flock "$m/f" true
+	gaveup=$?
+	wait "$holder"
+	flock -n "$m/f" true
+	ok $(( gaveup == 124 && $? == 0 ? 0 : 1 )) "$mode: an interrupted waiter gives up; the lock is free after"
+	umount "$m"
+	check "$mode: the server exits on unmount after lock waits" wait_exit "$pid"
+done
+
 # --- bad arguments: exit 2, a message, no mount
 mkdir -p "$T/src/inner" "$T/m"
 : >"$T/file"

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * locks.h - POSIX and BSD locks taken on the source file system, so that
+ * processes on the kernel path and through the mount see each other's
+ */
+#ifndef HK_FS_LOCKS_H
+#define HK_FS_LOCKS_H
+
+#include <stdint.h>
+
+#include "fs.h"
+
+struct inode;
+
+void locks_getlk(fuse_req_t req, struct inode *in, struct flock *lock,
+		 uint64_t owner);
+void locks_setlk(fuse_req_t req, struct inode *in, struct flock *lock,
+		 uint64_t owner, int sleep);
+void locks_flock(fuse_req_t req, int fd, int op);
+void locks_drop_owner(struct inode *in, uint64_t owner);
+void locks_forget(struct inode *in);
+
+#endif /* HK_FS_LOCKS_H */
