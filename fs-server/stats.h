@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STATS_BUCKETS	40	/* bucket i: [2^i, 2^(i+1)) ns */
+#include "hist.h"
 
 enum stats_op {
 	STATS_LOOKUP, STATS_FORGET, STATS_GETATTR, STATS_SETATTR,
@@ -23,14 +23,8 @@ enum stats_op {
 	STATS_NOPS,
 };
 
-struct stats_counter {
-	uint64_t count;
-	uint64_t total_ns;
-	uint64_t hist[STATS_BUCKETS];
-};
-
 struct stats {
-	struct stats_counter op[STATS_NOPS];
+	struct hist op[STATS_NOPS];
 	uint64_t start_ns;
 };
 

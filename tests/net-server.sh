@@ -1,0 +1,219 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# net-server.sh - hk-net-server carries a network path between two
+# network namespaces that this test makes: ping (IPv4 and IPv6), TCP and
+# UDP in both directions, jumbo frames, offloads on and off, counters, a
+# port that disappears, bad arguments that create nothing, SIGTERM that
+# removes the TAPs it made and keeps the one it attached to.  Namespaces,
+# servers and devices are removed on exit, passed or not.
+
+. "${HK_SRCDIR:-.}/tests/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, TAP devices)"
+[ -c /dev/net/tun ] || skip_all "needs /dev/net/tun"
+require_cmd ip ping iperf3 jq
+
+NET="$HK_BUILDDIR/hk-net-server"
+A="hk-$$-a"
+B="hk-$$-b"
+C="hk-$$-c"
+
+cleanup() {
+	for p in $(cat "$T/pids" 2>/dev/null); do
+		kill -9 "$p" 2>/dev/null
+	done
+	for ns in "$A" "$B" "$C"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+for ns in "$A" "$B" "$C"; do
+	ip netns add "$ns" || skip_all "cannot make network namespaces"
+	ip -n "$ns" link set lo up
+done
+
+in_ns() {
+	ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# start PORTS... [-- OPTIONS]: a server in the background; $pid
+start() {
+	"$NET" "$@" --stats "$T/stats.json" 2>"$T/log" &
+	pid=$!
+	echo "$pid" >>"$T/pids"
+	i=0
+	while [ $i -lt 50 ]; do
+		[ -s "$T/stats.json" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	diag "hk-net-server $* did not start:"
+	while IFS= read -r l; do diag "  $l"; done <"$T/log"
+	return 1
+}
+
+# running: alive and not a zombie (a daemon's parent, init, reaps late)
+running() {
+	[ -e "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
+# stop: SIGTERM, and the server is gone within a second
+stop() {
+	kill -TERM "$pid"
+	i=0
+	while running "$pid" && [ $i -lt 20 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	! running "$pid"
+}
+
+address() {
+	ip -n "$1" addr add "$2" dev tap0 &&
+	ip -n "$1" -6 addr add "$3" dev tap0 nodad
+}
+
+# --- a path between A and B through the server
+rm -f "$T/stats.json"
+if start --port "$A/tap0" --port "$B/tap0"; then
+	ok 0 "starts with a created TAP in each namespace"
+else
+	ok 1 "starts with a created TAP in each namespace"
+	done_testing
+fi
+address "$A" 10.77.0.1/24 fd77::1/64
+address "$B" 10.77.0.2/24 fd77::2/64
+check "ping A -> B" in_ns "$A" ping -c 3 -i 0.2 -W 2 10.77.0.2
+check "ping B -> A" in_ns "$B" ping -c 3 -i 0.2 -W 2 10.77.0.1
+check "ping IPv6 A -> B" in_ns "$A" ping -6 -c 3 -i 0.2 -W 2 fd77::2
+
+in_ns "$B" iperf3 -s -D -1 -B 10.77.0.2 -I "$T/iperf.pid"
+sleep 0.3
+in_ns "$A" iperf3 -c 10.77.0.2 -t 1 -J >"$T/tcp-ab.json"
+check "TCP A -> B carries data" \
+	jq -e '.end.sum_received.bytes > 1000000' "$T/tcp-ab.json"
+in_ns "$B" iperf3 -s -D -1 -B 10.77.0.2 -I "$T/iperf.pid"
+sleep 0.3
+in_ns "$A" iperf3 -c 10.77.0.2 -t 1 -R -J >"$T/tcp-ba.json"
+check "TCP B -> A carries data" \
+	jq -e '.end.sum_received.bytes > 1000000' "$T/tcp-ba.json"
+diag "TCP through hk-net-server: $(jq -r '.end.sum_received.bits_per_second / 1e9 | floor' "$T/tcp-ab.json") Gbit/s A->B"
+in_ns "$B" iperf3 -s -D -1 -B 10.77.0.2 -I "$T/iperf.pid"
+sleep 0.3
+in_ns "$A" iperf3 -c 10.77.0.2 -u -b 20M -t 1 -J >"$T/udp-ab.json"
+check "UDP A -> B arrives (under 5% lost)" \
+	jq -e '.end.sum.packets > 100 and .end.sum.lost_percent < 5' "$T/udp-ab.json"
+in_ns "$B" iperf3 -s -D -1 -B 10.77.0.2 -I "$T/iperf.pid"
+sleep 0.3
+in_ns "$A" iperf3 -c 10.77.0.2 -u -b 20M -t 1 -R -J >"$T/udp-ba.json"
+check "UDP B -> A arrives (under 5% lost)" \
+	jq -e '.end.sum.packets > 100 and .end.sum.lost_percent < 5' "$T/udp-ba.json"
+
+kill -USR1 "$pid"
+sleep 1.2
+check "stats: frames counted both ways, none dropped, MACs learnt, frame times" \
+	jq -e '(.ports | length) == 2 and all(.ports[]; .rx_frames > 1000 and .tx_frames > 1000 and
+		([.rx_drops[]] | add) == 0 and .created) and .mac_entries >= 2 and .frame_ns.count > 2000' \
+	"$T/stats.json"
+check "SIGUSR1 logs the counters" grep -q '^hk-net-server: stats: {' "$T/log"
+check "SIGTERM: the server exits" stop
+check "SIGTERM: the TAPs it created are gone" \
+	sh -c "! ip -n $A link show tap0 2>/dev/null && ! ip -n $B link show tap0 2>/dev/null"
+
+# --- jumbo frames, and offloads off (every frame at most the MTU)
+rm -f "$T/stats.json"
+if start --port "$A/tap0" --port "$B/tap0" --mtu 9000 --no-offload; then
+	address "$A" 10.77.0.1/24 fd77::1/64
+	address "$B" 10.77.0.2/24 fd77::2/64
+	check "MTU 9000: an unfragmented 8972-byte ping" \
+		in_ns "$A" ping -c 2 -i 0.2 -W 2 -M do -s 8972 10.77.0.2
+	in_ns "$B" iperf3 -s -D -1 -B 10.77.0.2 -I "$T/iperf.pid"
+	sleep 0.3
+	in_ns "$A" iperf3 -c 10.77.0.2 -t 1 -J >"$T/tcp-nooff.json"
+	check "offloads off: TCP carries data" \
+		jq -e '.end.sum_received.bytes > 1000000' "$T/tcp-nooff.json"
+	sleep 1.2
+	check "offloads off: no frame above the MTU crossed (bytes/frame <= 9014)" \
+		jq -e 'all(.ports[]; .rx_frames > 0 and .rx_bytes / .rx_frames <= 9014 and .offload == false)' \
+		"$T/stats.json"
+	stop
+else
+	ok 1 "starts with --mtu 9000 --no-offload"
+fi
+rm -f "$T/stats.json"
+if start --port "$A/tap0" --port "$B/tap0" --mtu 65520; then
+	address "$A" 10.77.0.1/24 fd77::1/64
+	address "$B" 10.77.0.2/24 fd77::2/64
+	check "MTU 65520: an unfragmented 65000-byte ping" \
+		in_ns "$A" ping -c 2 -i 0.2 -W 2 -M do -s 65000 10.77.0.2
+	stop
+else
+	ok 1 "starts with --mtu 65520"
+fi
+
+# --- three ports; one disappears, the other two keep talking.  One of
+# them existed before (ip tuntap): attached, and left in place at exit.
+ip -n "$C" tuntap add dev tap0 mode tap
+rm -f "$T/stats.json"
+if start --port "$A/tap0" --port "$B/tap0" --port "$C/tap0"; then
+	address "$A" 10.77.0.1/24 fd77::1/64
+	address "$B" 10.77.0.2/24 fd77::2/64
+	address "$C" 10.77.0.3/24 fd77::3/64
+	check "three ports: A reaches C (an attached TAP)" \
+		in_ns "$A" ping -c 2 -i 0.2 -W 2 10.77.0.3
+	ip -n "$B" link del tap0
+	sleep 0.2
+	check "B's TAP deleted: A still reaches C" \
+		in_ns "$A" ping -c 2 -i 0.2 -W 2 10.77.0.3
+	sleep 1.2
+	check "the lost port is counted and logged" \
+		sh -c "jq -e '.ports[1].gone and (.ports[0].gone | not)' '$T/stats.json' >/dev/null &&
+		       grep -q 'port $B/tap0 is gone' '$T/log'"
+	check "SIGTERM with a lost port: exits" stop
+	check "the attached TAP stays, the created ones go" \
+		sh -c "ip -n $C link show tap0 >/dev/null && ! ip -n $A link show tap0 2>/dev/null"
+else
+	ok 1 "starts with three ports"
+fi
+
+# --- bad arguments: a clear message, exit 2, nothing created
+ip -n "$A" link add veth0 type veth peer name veth1
+bad() {
+	desc=$1 word=$2
+	shift 2
+	"$NET" "$@" >"$T/out" 2>"$T/err"
+	st=$?
+	if [ "$st" -eq 2 ] && grep -q -e "$word" "$T/err" &&
+	   ! ip -n "$A" link show tap5 >/dev/null 2>&1; then
+		ok 0 "refused: $desc"
+	else
+		ok 1 "refused: $desc"
+		diag "exit $st: $(cat "$T/err")"
+	fi
+}
+bad "one port" "two or more" --port "$A/tap5"
+bad "a namespace that does not exist" "nosuch-$$" --port "$A/tap5" --port "nosuch-$$/tap0"
+bad "a device that is not a TAP" "not a TAP" --port "$A/tap5" --port "$A/veth0"
+bad "the same port twice" "twice" --port "$A/tap5" --port "$A/tap5"
+bad "an MTU too large" "65520" --port "$A/tap5" --port "$B/tap5" --mtu 70000
+bad "a name too long" "IFNAME" --port "$A/tap5" --port "$B/abcdefghijklmnopq"
+bad "an unknown option" "usage" --port "$A/tap5" --port "$B/tap5" --warp
+
+# --- daemon: returns once the ports are open, serves, ends on SIGTERM
+"$NET" --daemon --port "$A/tap6" --port "$B/tap6" 2>"$T/dlog"
+st=$?
+dpid=$(pgrep -f "hk-net-server --daemon --port $A/tap6" | head -1)
+[ -n "$dpid" ] && echo "$dpid" >>"$T/pids"
+ok $(( st == 0 && ${dpid:-0} > 0 ? 0 : 1 )) "daemon: returns 0 with the server running"
+check "daemon: the ports exist when it returns" ip -n "$A" link show tap6
+pid=${dpid:-0}
+check "daemon: SIGTERM ends it" stop
+
+done_testing
