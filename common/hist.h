@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * hist.h - a count, a total and a log2 histogram of durations, updated
- * with relaxed atomics from any thread, written out as JSON
+ * with relaxed atomics from any thread, and the servers' counters written
+ * out as JSON
  */
 #ifndef HK_HIST_H
 #define HK_HIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct json_object;
@@ -31,5 +33,6 @@ static inline void hist_add(struct hist *h, uint64_t ns)
 }
 
 struct json_object *hist_json(struct hist *h);
+void stats_publish(struct json_object *root, const char *path, bool to_log);
 
 #endif /* HK_HIST_H */

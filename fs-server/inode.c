@@ -59,6 +59,16 @@ int inode_table_init(struct inode_table *t, int root_fd)
 	return 0;
 }
 
+/* @in is out of the table: what hangs on it goes, then it does. */
+static void inode_free(struct inode_table *t, struct inode *in)
+{
+	if (t->on_free)
+		t->on_free(in, t->on_free_arg);
+	locks_forget(in);
+	close(in->fd);
+	free(in);
+}
+
 /**
  * inode_table_destroy() - close every descriptor and free the table
  * @t:	the table
@@ -70,8 +80,7 @@ void inode_table_destroy(struct inode_table *t)
 
 		for (; in; in = next) {
 			next = in->next;
-			close(in->fd);
-			free(in);
+			inode_free(t, in);
 		}
 	}
 	free(t->buckets);
@@ -194,11 +203,7 @@ void inode_forget(struct inode_table *t, struct inode *in, uint64_t n)
 		*pp = in->next;
 	t->count--;
 	pthread_mutex_unlock(&t->lock);
-	if (t->on_free)
-		t->on_free(in, t->on_free_arg);
-	locks_forget(in);
-	close(in->fd);
-	free(in);
+	inode_free(t, in);
 }
 
 /**

@@ -103,8 +103,9 @@ void locks_getlk(fuse_req_t req, struct inode *in, struct flock *lock,
 }
 
 /*
- * Try @try until it stops saying EAGAIN/EWOULDBLOCK, the caller gives up,
- * or it fails otherwise; 0 or an errno.
+ * Try @try until it stops saying EAGAIN (Linux's word for a conflict, for
+ * fcntl and flock alike), the caller gives up, or it fails otherwise; 0 or
+ * an errno.
  */
 static int locks_wait(fuse_req_t req, int (*try)(int fd, void *arg), int fd,
 		      void *arg)
@@ -114,7 +115,7 @@ static int locks_wait(fuse_req_t req, int (*try)(int fd, void *arg), int fd,
 	for (;;) {
 		int ret = try(fd, arg);
 
-		if (ret != EAGAIN && ret != EWOULDBLOCK && ret != EACCES)
+		if (ret != EAGAIN)
 			return ret;
 		if (fuse_req_interrupted(req))
 			return EINTR;
@@ -139,13 +140,8 @@ void locks_setlk(fuse_req_t req, struct inode *in, struct flock *lock,
 		return;
 	}
 	lock->l_pid = 0;
-	if (sleep && lock->l_type != F_UNLCK) {
-		ret = locks_wait(req, locks_try_posix, fd, lock);
-	} else {
-		ret = locks_try_posix(fd, lock);
-		if (ret == EACCES)	/* POSIX allows either; Linux says EAGAIN */
-			ret = EAGAIN;
-	}
+	ret = sleep && lock->l_type != F_UNLCK ?
+	      locks_wait(req, locks_try_posix, fd, lock) : locks_try_posix(fd, lock);
 	fuse_reply_err(req, ret);
 }
 

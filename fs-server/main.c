@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "clock.h"
-#include "file.h"
 #include "fs.h"
 #include "log.h"
 #include "passthrough.h"
@@ -103,8 +104,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 	o->fast = FS_FAST_PASSTHROUGH;
 	o->threads = cpus > 2 ? (unsigned int)cpus : 2;
 	while ((c = getopt_long(argc, argv, "fdho:V", longopts, NULL)) != -1) {
-		char *end;
-		long n;
+		unsigned long n;
 
 		switch (c) {
 		case 'F':
@@ -120,8 +120,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			}
 			break;
 		case 't':
-			n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 1024) {
+			if (!args_ulong(optarg, 1, 1024, &n)) {
 				err("--threads: '%s' is not a number from 1 to 1024", optarg);
 				return EXIT_USAGE;
 			}
@@ -245,26 +244,14 @@ struct stats_thread {
 
 static void stats_write(struct stats_thread *st, bool to_log)
 {
-	uint64_t inodes = inode_count(&st->ctx->inodes);
-	const char *fast = fast_name(st->ctx->fast);
-	char *json;
+	struct json_object *root;
 
-	if (to_log) {
-		json = stats_json(&st->ctx->stats, fast, inodes, false);
-		if (json)
-			info("stats: %s", json);
-		free(json);
-	}
-	json = stats_json(&st->ctx->stats, fast, inodes, true);
-	if (!json)
+	if (!st->path && !to_log)
 		return;
-	if (st->path) {
-		int ret = file_write_atomic(st->path, json);
-
-		if (ret)
-			warn_perror(-ret, "--stats %s", st->path);
-	}
-	free(json);
+	root = stats_json(&st->ctx->stats, fast_name(st->ctx->fast),
+			  inode_count(&st->ctx->inodes));
+	stats_publish(root, st->path, to_log);
+	json_object_put(root);
 }
 
 /* Rewrite the stats file every second, and at once on SIGUSR1. */

@@ -8,8 +8,6 @@
  * sees each counter exact, and the set as of a moment within the read.
  */
 #include <json-c/json.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "clock.h"
 #include "stats.h"
@@ -39,16 +37,14 @@ void stats_record(struct stats *s, enum stats_op op, uint64_t t0)
  * @s:	the counters
  * @fast_path:	the fast path in use
  * @inodes:	inodes the kernel holds
- * @pretty:	indented over many lines, or all on one
  *
- * Return: a malloc'd string, or NULL without memory
+ * Return: a new JSON object
  */
-char *stats_json(struct stats *s, const char *fast_path, uint64_t inodes,
-		 bool pretty)
+struct json_object *stats_json(struct stats *s, const char *fast_path,
+			       uint64_t inodes)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *ops = json_object_new_object();
-	char *text;
 
 	json_object_object_add(root, "fast_path", json_object_new_string(fast_path));
 	json_object_object_add(root, "uptime_ns",
@@ -59,9 +55,5 @@ char *stats_json(struct stats *s, const char *fast_path, uint64_t inodes,
 	for (int i = 0; i < STATS_NOPS; i++)
 		json_object_object_add(ops, stats_names[i], hist_json(&s->op[i]));
 	json_object_object_add(root, "ops", ops);
-	text = strdup(json_object_to_json_string_ext(root, pretty ?
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED :
-			JSON_C_TO_STRING_PLAIN));
-	json_object_put(root);
-	return text;
+	return root;
 }

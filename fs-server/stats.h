@@ -10,6 +10,8 @@
 
 #include "hist.h"
 
+struct json_object;
+
 enum stats_op {
 	STATS_LOOKUP, STATS_FORGET, STATS_GETATTR, STATS_SETATTR,
 	STATS_READLINK, STATS_MKNOD, STATS_MKDIR, STATS_SYMLINK, STATS_LINK,
@@ -29,7 +31,7 @@ struct stats {
 };
 
 void stats_record(struct stats *s, enum stats_op op, uint64_t t0);
-char *stats_json(struct stats *s, const char *fast_path, uint64_t inodes,
-		 bool pretty);
+struct json_object *stats_json(struct stats *s, const char *fast_path,
+			       uint64_t inodes);
 
 #endif /* HK_FS_STATS_H */

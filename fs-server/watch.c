@@ -127,6 +127,11 @@ void watch_forget(struct inode *in, void *arg)
 	pthread_mutex_unlock(&w->lock);
 }
 
+static int64_t watch_ctime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+}
+
 /**
  * watch_sent() - remember what the kernel is being told of @in
  * @in:	the inode
@@ -134,15 +139,13 @@ void watch_forget(struct inode *in, void *arg)
  */
 void watch_sent(struct inode *in, const struct stat *st)
 {
-	__atomic_store_n(&in->sent_ctime_ns, (int64_t)st->st_ctim.tv_sec *
-			 1000000000LL + st->st_ctim.tv_nsec, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->sent_ctime_ns, watch_ctime_ns(st), __ATOMIC_RELAXED);
 	__atomic_store_n(&in->sent_size, (int64_t)st->st_size, __ATOMIC_RELAXED);
 }
 
 static bool watch_as_sent(const struct inode *in, const struct stat *st)
 {
-	return __atomic_load_n(&in->sent_ctime_ns, __ATOMIC_RELAXED) ==
-	       (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec &&
+	return __atomic_load_n(&in->sent_ctime_ns, __ATOMIC_RELAXED) == watch_ctime_ns(st) &&
 	       __atomic_load_n(&in->sent_size, __ATOMIC_RELAXED) == st->st_size;
 }
 

@@ -27,8 +27,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "clock.h"
-#include "file.h"
 #include "hist.h"
 #include "log.h"
 #include "port.h"
@@ -73,11 +73,10 @@ static void usage(FILE *f)
 		"TAP devices it created go with it.  See hk-net-server(1).\n");
 }
 
-static char *stats_json(struct server *s, bool pretty)
+static struct json_object *stats_json(struct server *s)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *ports = json_object_new_array();
-	char *text;
 
 	json_object_object_add(root, "uptime_ns", json_object_new_uint64(clock_ns() - s->start_ns));
 	json_object_object_add(root, "mac_entries", json_object_new_uint64(s->macs.used));
@@ -103,27 +102,18 @@ static char *stats_json(struct server *s, bool pretty)
 	json_object_object_add(root, "ports", ports);
 	json_object_object_add(root, "histogram", json_object_new_string(HIST_NOTE));
 	json_object_object_add(root, "frame_ns", hist_json(&s->frame_ns));
-	text = strdup(json_object_to_json_string_ext(root, pretty ?
-			JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED :
-			JSON_C_TO_STRING_PLAIN));
-	json_object_put(root);
-	return text;
+	return root;
 }
 
 static void stats_write(struct server *s, bool to_log)
 {
-	char *json;
+	struct json_object *root;
 
 	if (!s->stats_path && !to_log)
 		return;
-	json = stats_json(s, false);
-	if (!json)
-		return;
-	if (to_log)
-		info("stats: %s", json);
-	if (s->stats_path && file_write_atomic(s->stats_path, json))
-		warn_perror(errno, "cannot write %s", s->stats_path);
-	free(json);
+	root = stats_json(s);
+	stats_publish(root, s->stats_path, to_log);
+	json_object_put(root);
 }
 
 /* The port vanished (deleted, namespace gone): stop reading it. */
@@ -276,16 +266,6 @@ static int daemonize(void)
 	return 0;
 }
 
-static bool parse_uint(const char *s, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return !errno && end != s && !*end && *s != '-' && *out >= min && *out <= max;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -320,7 +300,7 @@ int main(int argc, char **argv)
 			s.nports++;
 			break;
 		case 'm':
-			if (!parse_uint(optarg, 68, 65520, &mtu)) {
+			if (!args_ulong(optarg, 68, 65520, &mtu)) {
 				err("--mtu %s: the MTU must be a number from 68 to 65520", optarg);
 				return 2;
 			}
@@ -329,7 +309,7 @@ int main(int argc, char **argv)
 			offload = false;
 			break;
 		case 'a':
-			if (!parse_uint(optarg, 1, 1000000, &ageing)) {
+			if (!args_ulong(optarg, 1, 1000000, &ageing)) {
 				err("--ageing %s: give seconds, from 1 to 1000000", optarg);
 				return 2;
 			}
