@@ -36,7 +36,7 @@ for mode in none cache passthrough; do
 		"$OPS" "$d/mnt" <"$d/script" >"$d/mnt.out"
 		st_mnt=$?
 		umount "$d/mnt"
-		wait_exit "$pid"
+		wait_gone "$pid"
 		st_exit=$?
 
 		# the script really ran, on both sides, and did things: a
@@ -52,22 +52,13 @@ for mode in none cache passthrough; do
 			[ "$okay" -ge $((count / 8)) ] && [ "$kinds" -ge 30 ] && ran=0
 		ok "$ran" "$mode seed $seed: $lines operations ran on both sides ($okay succeeded, $kinds kinds)"
 
-		if diff -u "$d/ref.out" "$d/mnt.out" >"$d/diff"; then
-			ok 0 "$mode seed $seed: the same results, errnos and final tree"
-		else
-			ok 1 "$mode seed $seed: the same results, errnos and final tree"
-			diag "replay: fsgen $seed $count | fsops DIR (kernel -, hk-fs-server +):"
-			head -40 "$d/diff" | while IFS= read -r l; do diag "  $l"; done
-		fi
-		echo 'tree .' | "$OPS" "$d/src" >"$d/src.tree"
-		echo 'tree .' | "$OPS" "$d/ref" >"$d/ref.tree"
-		if cmp -s "$d/ref.tree" "$d/src.tree"; then
-			ok 0 "$mode seed $seed: SOURCE ends byte for byte as the plain directory"
-		else
-			ok 1 "$mode seed $seed: SOURCE ends byte for byte as the plain directory"
-			diff -u "$d/ref.tree" "$d/src.tree" | head -40 |
-				while IFS= read -r l; do diag "  $l"; done
-		fi
+		same "$mode seed $seed: the same results, errnos and final tree" \
+			"$d/ref.out" "$d/mnt.out" \
+			"replay: fsgen $seed $count | fsops DIR (kernel -, hk-fs-server +):"
+		tree "$d/ref" >"$d/ref.tree"
+		tree "$d/src" >"$d/src.tree"
+		same "$mode seed $seed: SOURCE ends byte for byte as the plain directory" \
+			"$d/ref.tree" "$d/src.tree"
 		ok "$st_exit" "$mode seed $seed: the server exits on unmount"
 	done
 done

@@ -12,11 +12,6 @@
 
 SCRIPT="$HK_SRCDIR/tests/fs-ops.script"
 
-tree() {
-	(cd "$1" && find . -printf '%y %m %U %G %n %p -> %l\n' | sort &&
-	 find . -type f -exec md5sum {} + | sort -k2)
-}
-
 # operations in the script: lines that are neither blank nor comments
 nops=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SCRIPT")
 
@@ -38,24 +33,15 @@ for mode in none cache passthrough; do
 		[ "$(wc -l <"$d/ref.out")" -eq "$nops" ] &&
 		[ "$(wc -l <"$d/mnt.out")" -eq "$nops" ] && ran=0
 	ok "$ran" "$mode: all $nops operations ran on both sides"
-	if diff -u "$d/ref.out" "$d/mnt.out" >"$d/diff"; then
-		ok 0 "$mode: $(wc -l <"$d/ref.out") operations give the same results and errnos"
-	else
-		ok 1 "$mode: operations give the same results and errnos"
-		diag "kernel file system (-) against hk-fs-server (+):"
-		sed 's/^/  /' "$d/diff" | while IFS= read -r l; do diag "$l"; done
-	fi
+	same "$mode: $nops operations give the same results and errnos" \
+		"$d/ref.out" "$d/mnt.out" "kernel file system (-) against hk-fs-server (+):"
 	tree "$d/ref" >"$d/ref.tree"
 	tree "$d/src" >"$d/src.tree"
-	if cmp -s "$d/ref.tree" "$d/src.tree"; then
-		ok 0 "$mode: the source tree ends byte for byte as the reference"
-	else
-		ok 1 "$mode: the source tree ends byte for byte as the reference"
-		diff -u "$d/ref.tree" "$d/src.tree" | while IFS= read -r l; do diag "$l"; done
-	fi
+	same "$mode: the source tree ends byte for byte as the reference" \
+		"$d/ref.tree" "$d/src.tree"
 
 	umount "$d/mnt"
-	check "$mode: the server exits on unmount" wait_exit "$pid"
+	check "$mode: the server exits on unmount" wait_gone "$pid"
 	check "$mode: nothing left mounted" sh -c "! grep -q ' $d/mnt ' /proc/self/mounts"
 done
 
@@ -82,7 +68,7 @@ for mode in none passthrough; do
 	check "$mode: SIGUSR1 writes the stats file and logs them" \
 		sh -c "[ -s '$T/stats-$mode.json' ] && grep -q '^hk-fs-server: stats: {' '$m.log'"
 	umount "$m"
-	wait_exit "$pid"
+	wait_gone "$pid"
 	cp "$T/stats-$mode.json" "$T/final-$mode.json" 2>/dev/null
 done
 check "none: every byte crossed the server (>= 64 WRITE and READ of 1 MiB)" \
@@ -138,7 +124,7 @@ for mode in cache passthrough; do
 	ok "$seen" "$mode: content, size, mode, new, removed and made entries in SOURCE show through the mount"
 	diag "$mode: seen $(( $(now_ms) - t0 )) ms after the changes (target: 100 ms)"
 	umount "$m"
-	wait_exit "$pid"
+	wait_gone "$pid"
 done
 
 # --- confinement under a race: another process keeps swapping SOURCE/sub
@@ -178,7 +164,7 @@ for mode in none passthrough; do
 		sh -c "! grep -q OUTSIDE '$b/reads'"
 	diag "$mode: $swaps swaps; $inside of 1000 reads saw the inside file, the rest failed"
 	umount "$b/m/mnt"
-	wait_exit "$pid"
+	wait_gone "$pid"
 done
 
 # --- locks are taken on SOURCE: a process using SOURCE directly and one
@@ -265,7 +251,7 @@ for mode in none passthrough; do
 	flock -n "$m/f" true
 	ok $(( gaveup == 124 && $? == 0 ? 0 : 1 )) "$mode: an interrupted waiter gives up; the lock is free after"
 	umount "$m"
-	check "$mode: the server exits on unmount after lock waits" wait_exit "$pid"
+	check "$mode: the server exits on unmount after lock waits" wait_gone "$pid"
 done
 
 # --- bad arguments: exit 2, a message, no mount
@@ -299,7 +285,7 @@ check "bad arguments left the mount table as it was" \
 # --- SIGTERM unmounts and exits
 if serve "$T/mnt-term" "$T/src"; then
 	kill -TERM "$pid"
-	check "SIGTERM: the server exits" wait_exit "$pid"
+	check "SIGTERM: the server exits" wait_gone "$pid"
 	check "SIGTERM: the mount is gone" sh -c "! grep -q ' $T/mnt-term ' /proc/self/mounts"
 else
 	ok 1 "SIGTERM: mounts first"
@@ -312,8 +298,8 @@ echo daemon >"$T/src/hello"
 check "daemon: returns 0 with the mount in place" mounted "$T/mnt-daemon"
 check "daemon: serves" grep -qx daemon "$T/mnt-daemon/hello"
 dpid=$(pgrep -f "hk-fs-server $T/src $T/mnt-daemon" | head -1)
-[ -n "$dpid" ] && echo "$dpid" >>"$T/pids"
+[ -n "$dpid" ] && track "$dpid"
 umount "$T/mnt-daemon"
-check "daemon: exits on unmount" wait_exit "${dpid:-0}"
+check "daemon: exits on unmount" wait_gone "${dpid:-0}"
 
 done_testing

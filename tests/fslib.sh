@@ -6,7 +6,10 @@
 #                       its log in MNT.log; $pid is the server; returns 1
 #                       (with the log as diagnostics) when MNT never mounts
 #   mounted MNT         MNT is a FUSE mount now
-#   wait_exit PID       PID is gone within 5 s
+#   tree DIR            every entry under DIR, with content checksums
+#                       (tests/fsops "tree")
+#   same DESC A B [WHY] one result: files A and B are equal; if not, WHY
+#                       and the first 60 lines of their diff as diagnostics
 #
 # Every server started through serve is killed and every mount under $T
 # detached when the script exits, passed or not.
@@ -22,9 +25,7 @@ fs_cleanup() {
 	grep " $T/.* fuse" /proc/self/mounts | while read -r _ m _; do
 		umount -l "$m"
 	done
-	for p in $(cat "$T/pids" 2>/dev/null); do
-		kill -9 "$p" 2>/dev/null
-	done
+	kill_tracked
 	rm -rf "$T"
 }
 trap fs_cleanup EXIT
@@ -34,13 +35,18 @@ mounted() {
 	grep -q " $1 fuse" /proc/self/mounts
 }
 
-wait_exit() {
-	_i=0
-	while kill -0 "$1" 2>/dev/null; do
-		_i=$((_i + 1))
-		[ $_i -gt 50 ] && return 1
-		sleep 0.1
-	done
+tree() {
+	echo 'tree .' | "$OPS" "$1"
+}
+
+same() {
+	if cmp -s "$2" "$3"; then
+		ok 0 "$1"
+		return
+	fi
+	ok 1 "$1"
+	[ -n "${4:-}" ] && diag "$4"
+	diff -u "$2" "$3" | head -60 | while IFS= read -r _l; do diag "  $_l"; done
 }
 
 serve() {
@@ -49,7 +55,7 @@ serve() {
 	mkdir -p "$_m"
 	"$FS" -f "$@" "$_m" 2>"$_m.log" &
 	pid=$!
-	echo "$pid" >>"$T/pids"
+	track "$pid"
 	_i=0
 	while ! mounted "$_m"; do
 		_i=$((_i + 1))

@@ -103,6 +103,18 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* An octal mode argument. */
+static mode_t mode_arg(const char *s)
+{
+	return (mode_t)strtol(s, NULL, 8);
+}
+
+/* PATH FLAGS [MODE] at @a: open(2) them; a descriptor or -1 (errno). */
+static int open_args(int argc, char **a)
+{
+	return open(a[0], parse_flags(a[1]), argc > 2 ? mode_arg(a[2]) : 0644);
+}
+
 /* Descriptor slots of this process, for the "fd..." operations. */
 #define NSLOTS	16
 static int slots[NSLOTS] = { -1, -1, -1, -1, -1, -1, -1, -1,
@@ -148,8 +160,7 @@ static int run_fd(int argc, char **a, char *out, size_t outlen)
 			return EINVAL;
 		if (*fd >= 0)
 			close(*fd);
-		*fd = open(a[2], parse_flags(a[3]),
-			   argc > 4 ? (mode_t)strtol(a[4], NULL, 8) : 0644);
+		*fd = open_args(argc - 2, a + 2);
 		return *fd < 0 ? errno : 0;
 	}
 	if (*fd < 0)
@@ -189,7 +200,7 @@ static int run_fd(int argc, char **a, char *out, size_t outlen)
 	if (!strcmp(op, "sync"))
 		return fsync(*fd) ? errno : 0;
 	if (!strcmp(op, "chmod") && argc > 2)
-		return fchmod(*fd, (mode_t)strtol(a[2], NULL, 8)) ? errno : 0;
+		return fchmod(*fd, mode_arg(a[2])) ? errno : 0;
 	if ((!strcmp(op, "lock") || !strcmp(op, "getlk")) && argc > 4) {
 		struct flock fl = {
 			.l_type = a[2][0] == 'r' ? F_RDLCK : a[2][0] == 'w' ? F_WRLCK : F_UNLCK,
@@ -364,8 +375,7 @@ static int run(int argc, char **a, char *out, size_t outlen)
 	}
 	if (!strcmp(op, "open")) {	/* open PATH FLAGS [MODE] */
 		NEED(2);
-		fd = open(a[1], parse_flags(a[2]),
-			  argc > 3 ? (mode_t)strtol(a[3], NULL, 8) : 0644);
+		fd = open_args(argc - 1, a + 1);
 		if (fd < 0)
 			return errno;
 		close(fd);
@@ -373,7 +383,7 @@ static int run(int argc, char **a, char *out, size_t outlen)
 	}
 	if (!strcmp(op, "mkdir")) {
 		NEED(2);
-		return mkdir(a[1], (mode_t)strtol(a[2], NULL, 8)) ? errno : 0;
+		return mkdir(a[1], mode_arg(a[2])) ? errno : 0;
 	}
 	if (!strcmp(op, "rmdir")) {
 		NEED(1);
@@ -411,11 +421,11 @@ static int run(int argc, char **a, char *out, size_t outlen)
 	}
 	if (!strcmp(op, "mkfifo")) {
 		NEED(2);
-		return mkfifo(a[1], (mode_t)strtol(a[2], NULL, 8)) ? errno : 0;
+		return mkfifo(a[1], mode_arg(a[2])) ? errno : 0;
 	}
 	if (!strcmp(op, "chmod")) {
 		NEED(2);
-		return chmod(a[1], (mode_t)strtol(a[2], NULL, 8)) ? errno : 0;
+		return chmod(a[1], mode_arg(a[2])) ? errno : 0;
 	}
 	if (!strcmp(op, "chown") || !strcmp(op, "lchown")) {
 		NEED(3);
@@ -622,37 +632,6 @@ static int become(uid_t uid, gid_t gid)
 	return setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid);
 }
 
-/* "as UID GID OP ...": run OP in a child with those credentials. */
-static int run_as(int argc, char **a, char *out, size_t outlen)
-{
-	int pipefd[2], status;
-	pid_t pid;
-	ssize_t n;
-
-	if (argc < 4 || pipe(pipefd))
-		return EINVAL;
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		return errno;
-	if (!pid) {
-		int e;
-
-		close(pipefd[0]);
-		if (become((uid_t)atol(a[1]), (gid_t)atol(a[2])))
-			_exit(255);
-		e = run(argc - 3, a + 3, out, outlen);
-		if (write(pipefd[1], out, strlen(out)) < 0)
-			_exit(254);
-		_exit(e);
-	}
-	close(pipefd[1]);
-	n = read(pipefd[0], out, outlen - 1);
-	out[n > 0 ? n : 0] = '\0';
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
-}
 
 /*
  * "proc K UID GID" starts process K with those ids; "@K OP ..." then runs
@@ -660,7 +639,8 @@ static int run_as(int argc, char **a, char *out, size_t outlen)
  * descriptors they keep in slots stay open between operations.
  */
 #define NPROCS	8
-static struct { pid_t pid; FILE *to, *from; } procs[NPROCS];
+#define AS_SLOT	NPROCS	/* the process of one "as" line */
+static struct { pid_t pid; FILE *to, *from; } procs[NPROCS + 1];
 
 
 static void serve(FILE *in, FILE *out)
@@ -686,7 +666,7 @@ static int proc_start(int k, uid_t uid, gid_t gid)
 	int down[2], up[2];
 	pid_t pid;
 
-	if (k < 0 || k >= NPROCS || procs[k].pid || pipe(down) || pipe(up))
+	if (k < 0 || k > AS_SLOT || procs[k].pid || pipe(down) || pipe(up))
 		return EINVAL;
 	fflush(stdout);
 	pid = fork();
@@ -695,7 +675,7 @@ static int proc_start(int k, uid_t uid, gid_t gid)
 	if (!pid) {
 		close(down[1]);
 		close(up[0]);
-		for (int i = 0; i < NPROCS; i++) {	/* their pipes end with us */
+		for (int i = 0; i <= AS_SLOT; i++) {	/* their pipes end with us */
 			if (procs[i].pid) {
 				fclose(procs[i].to);
 				fclose(procs[i].from);
@@ -719,7 +699,7 @@ static int proc_run(int k, int argc, char **a, char *out, size_t outlen)
 	char reply[BIG], *sp;
 	int e;
 
-	if (k < 0 || k >= NPROCS || !procs[k].pid)
+	if (k < 0 || k > AS_SLOT || !procs[k].pid)
 		return EINVAL;
 	for (int i = 0; i < argc; i++)
 		fprintf(procs[k].to, "%s%s", i ? " " : "", a[i]);
@@ -733,15 +713,38 @@ static int proc_run(int k, int argc, char **a, char *out, size_t outlen)
 	return e;
 }
 
-static void procs_end(void)
+/* A process number a script may use (the "as" slot is not one), or -1. */
+static int script_slot(const char *s)
 {
-	for (int k = 0; k < NPROCS; k++) {
-		if (!procs[k].pid)
-			continue;
-		fclose(procs[k].to);
-		fclose(procs[k].from);
-		waitpid(procs[k].pid, NULL, 0);
-	}
+	int k = atoi(s);
+
+	return k >= 0 && k < NPROCS ? k : -1;
+}
+
+/* Process K reads the end of its input, and goes. */
+static void proc_end(int k)
+{
+	if (!procs[k].pid)
+		return;
+	fclose(procs[k].to);
+	fclose(procs[k].from);
+	waitpid(procs[k].pid, NULL, 0);
+	procs[k].pid = 0;
+}
+
+/* "as UID GID OP ...": OP in a process of its own with those ids. */
+static int run_as(int argc, char **a, char *out, size_t outlen)
+{
+	int e;
+
+	if (argc < 4)
+		return EINVAL;
+	e = proc_start(AS_SLOT, (uid_t)atol(a[1]), (gid_t)atol(a[2]));
+	if (e)
+		return e;
+	e = proc_run(AS_SLOT, argc - 3, a + 3, out, outlen);
+	proc_end(AS_SLOT);
+	return e;
 }
 
 int main(int argc, char **argv)
@@ -767,11 +770,11 @@ int main(int argc, char **argv)
 		if (!n)
 			continue;
 		if (!strcmp(args[0], "proc")) {
-			e = n == 4 ? proc_start(atoi(args[1]), (uid_t)atol(args[2]),
+			e = n == 4 ? proc_start(script_slot(args[1]), (uid_t)atol(args[2]),
 						(gid_t)atol(args[3])) : EINVAL;
 			out[0] = '\0';
 		} else if (args[0][0] == '@') {
-			e = n > 1 ? proc_run(atoi(args[0] + 1), n - 1, args + 1,
+			e = n > 1 ? proc_run(script_slot(args[0] + 1), n - 1, args + 1,
 					     out, sizeof(out)) : EINVAL;
 		} else {
 			e = !strcmp(args[0], "as") ? run_as(n, args, out, sizeof(out)) :
@@ -784,6 +787,7 @@ int main(int argc, char **argv)
 		       e ? errname(e) : "ok", out[0] ? " " : "", out);
 		fflush(stdout);
 	}
-	procs_end();
+	for (int k = 0; k < NPROCS; k++)
+		proc_end(k);
 	return 0;
 }

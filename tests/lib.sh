@@ -7,6 +7,9 @@
 #   skip_all "reason"                the whole script is skipped
 #   skip "description" "reason"      one result skipped
 #   done_testing                     prints the plan; exit 1 if anything failed
+#   track PID                        a process for kill_tracked to kill
+#   kill_tracked                     SIGKILL every tracked process (cleanups)
+#   wait_gone PID [TENTHS]           PID ended within TENTHS of a second (50)
 #
 # Every script makes its own scratch directory ($T) and removes it on exit.
 
@@ -46,6 +49,26 @@ done_testing() {
 
 diag() {
 	printf '# %s\n' "$@"
+}
+
+track() {
+	echo "$1" >>"$T/pids"
+}
+
+kill_tracked() {
+	for _p in $(cat "$T/pids" 2>/dev/null); do
+		kill -9 "$_p" 2>/dev/null
+	done
+}
+
+# A zombie has ended: a daemon's parent is init, which may reap it late.
+wait_gone() {
+	_i=0
+	while [ -e "/proc/$1" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; do
+		_i=$((_i + 1))
+		[ $_i -gt "${2:-50}" ] && return 1
+		sleep 0.1
+	done
 }
 
 require_cmd() {

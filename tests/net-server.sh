@@ -20,9 +20,7 @@ B="hk-$$-b"
 C="hk-$$-c"
 
 cleanup() {
-	for p in $(cat "$T/pids" 2>/dev/null); do
-		kill -9 "$p" 2>/dev/null
-	done
+	kill_tracked
 	for ns in "$A" "$B" "$C"; do
 		ip netns del "$ns" 2>/dev/null
 	done
@@ -46,7 +44,7 @@ in_ns() {
 start() {
 	"$NET" "$@" --stats "$T/stats.json" 2>"$T/log" &
 	pid=$!
-	echo "$pid" >>"$T/pids"
+	track "$pid"
 	i=0
 	while [ $i -lt 50 ]; do
 		[ -s "$T/stats.json" ] && return 0
@@ -59,20 +57,10 @@ start() {
 	return 1
 }
 
-# running: alive and not a zombie (a daemon's parent, init, reaps late)
-running() {
-	[ -e "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]
-}
-
 # stop: SIGTERM, and the server is gone within a second
 stop() {
 	kill -TERM "$pid"
-	i=0
-	while running "$pid" && [ $i -lt 20 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	! running "$pid"
+	wait_gone "$pid" 10
 }
 
 address() {
@@ -210,7 +198,7 @@ bad "an unknown option" "usage" --port "$A/tap5" --port "$B/tap5" --warp
 "$NET" --daemon --port "$A/tap6" --port "$B/tap6" 2>"$T/dlog"
 st=$?
 dpid=$(pgrep -f "hk-net-server --daemon --port $A/tap6" | head -1)
-[ -n "$dpid" ] && echo "$dpid" >>"$T/pids"
+[ -n "$dpid" ] && track "$dpid"
 ok $(( st == 0 && ${dpid:-0} > 0 ? 0 : 1 )) "daemon: returns 0 with the server running"
 check "daemon: the ports exist when it returns" ip -n "$A" link show tap6
 pid=${dpid:-0}
