@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * args.c - reading numbers from the command line
+ * args.c - reading numbers and descriptors from the command line
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "args.h"
 
@@ -27,4 +30,40 @@ bool args_ulong(const char *s, unsigned long min, unsigned long max,
 	errno = 0;
 	*out = strtoul(s, &end, 10);
 	return !errno && !*end && *out >= min && *out <= max;
+}
+
+/**
+ * args_fd() - @s as an inherited, open file descriptor
+ * @s:	the argument
+ * @out:	the descriptor
+ *
+ * Return: true when @s is a number that names a descriptor open in this
+ * process
+ */
+bool args_fd(const char *s, int *out)
+{
+	unsigned long n;
+
+	if (!args_ulong(s, 0, INT_MAX, &n) || fcntl((int)n, F_GETFD) < 0)
+		return false;
+	*out = (int)n;
+	return true;
+}
+
+/**
+ * notify_ready() - tell the starter that the service is up, and let go
+ * @fd:	the descriptor given with --ready-fd, or -1
+ *
+ * One newline is written and the descriptor closed, so that a starter
+ * reading a pipe sees a line on success and end-of-file on failure.
+ */
+void notify_ready(int fd)
+{
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	n = write(fd, "\n", 1);
+	(void)n;	/* a starter that went away has nothing to be told */
+	close(fd);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * args.h - reading numbers from the command line
+ * args.h - reading numbers and descriptors from the command line, and
+ * telling the starter that a server is ready
  */
 #ifndef HK_ARGS_H
 #define HK_ARGS_H
@@ -9,5 +10,8 @@
 
 bool args_ulong(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out);
+
+bool args_fd(const char *s, int *out);
+void notify_ready(int fd);
 
 #endif /* HK_ARGS_H */

@@ -33,6 +33,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: hk-fs-server [OPTIONS] SOURCE MOUNTPOINT\n"
+		"       hk-fs-server [OPTIONS] --source-fd N MOUNTPOINT\n"
 		"Serve the directory tree at SOURCE at MOUNTPOINT from user space (FUSE).\n\n"
 		"  --fast-path MODE   passthrough: file data goes from the kernel to the\n"
 		"                       source file, never through the server (default;\n"
@@ -44,6 +45,11 @@ static void usage(FILE *f)
 		"                     made to SOURCE behind the mount\n"
 		"  --threads N        worker threads (default: one per CPU, at least 2)\n"
 		"  --clone-fd         one /dev/fuse descriptor per worker thread\n"
+		"  --source-fd N      serve the directory open at inherited descriptor N;\n"
+		"                     MOUNTPOINT may then be that directory itself (an\n"
+		"                     over-mount, as hk-shim fs move makes)\n"
+		"  --ready-fd N       write a newline to descriptor N and close it once\n"
+		"                     the mount is up and served\n"
 		"  -f, --foreground   do not become a daemon\n"
 		"  -o OPT[,OPT...]    mount options, as libfuse takes them (allow_other, ...)\n"
 		"  --stats PATH       keep per-operation counts and latency histograms in\n"
@@ -67,6 +73,9 @@ struct fs_opts {
 	bool debug;
 	char *mount_opts;	/* -o, joined with commas */
 	const char *stats_path;
+	int source_fd;		/* --source-fd, or -1 */
+	char source_name[PATH_MAX];	/* its path, for messages */
+	int ready_fd;		/* --ready-fd, or -1 */
 };
 
 static int opts_add_mount(struct fs_opts *o, const char *opt)
@@ -92,6 +101,8 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		{ "clone-fd", no_argument, NULL, 'C' },
 		{ "writeback", no_argument, NULL, 'W' },
 		{ "stats", required_argument, NULL, 'S' },
+		{ "source-fd", required_argument, NULL, 's' },
+		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -99,8 +110,9 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int c;
+	int c, want;
 
+	o->source_fd = o->ready_fd = -1;
 	o->fast = FS_FAST_PASSTHROUGH;
 	o->threads = cpus > 2 ? (unsigned int)cpus : 2;
 	while ((c = getopt_long(argc, argv, "fdho:V", longopts, NULL)) != -1) {
@@ -135,6 +147,14 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		case 'S':
 			o->stats_path = optarg;
 			break;
+		case 's':
+		case 'r':
+			if (!args_fd(optarg, c == 's' ? &o->source_fd : &o->ready_fd)) {
+				err("--%s: '%s' is not an open file descriptor",
+				    c == 's' ? "source-fd" : "ready-fd", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'f':
 			o->foreground = true;
 			break;
@@ -158,8 +178,10 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 2) {
-		err("expected SOURCE and MOUNTPOINT");
+	want = o->source_fd < 0 ? 2 : 1;
+	if (argc - optind != want) {
+		err(want == 2 ? "expected SOURCE and MOUNTPOINT" :
+				"expected MOUNTPOINT alone: --source-fd gives the source");
 		fprintf(stderr, "Try 'hk-fs-server --help'.\n");
 		return EXIT_USAGE;
 	}
@@ -167,8 +189,8 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		err("--writeback goes with --fast-path cache");
 		return EXIT_USAGE;
 	}
-	o->source = argv[optind];
-	o->mountpoint = argv[optind + 1];
+	o->source = want == 2 ? argv[optind] : NULL;
+	o->mountpoint = argv[optind + want - 1];
 	return 0;
 }
 
@@ -182,23 +204,53 @@ static bool path_within(const char *inner, const char *outer)
 	return !strncmp(inner, outer, n) && (inner[n] == '/' || !inner[n]);
 }
 
+/* The source directory: SOURCE opened, or the --source-fd descriptor. */
+static int open_source(struct fs_opts *o)
+{
+	struct stat st;
+	ssize_t n;
+	char link[FS_PROC_PATH];
+
+	if (o->source_fd < 0) {
+		int fd = open(o->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd < 0)
+			err_perror(errno, "SOURCE '%s'", o->source);
+		return fd;
+	}
+	if (fstat(o->source_fd, &st) || !S_ISDIR(st.st_mode)) {
+		err("--source-fd %d: not a directory", o->source_fd);
+		return -1;
+	}
+	fcntl(o->source_fd, F_SETFD, FD_CLOEXEC);
+	fs_proc_path(link, o->source_fd);
+	n = readlink(link, o->source_name, sizeof(o->source_name) - 1);
+	if (n <= 0 || o->source_name[0] != '/') {
+		err("--source-fd %d: the directory has no path", o->source_fd);
+		return -1;
+	}
+	o->source_name[n] = '\0';
+	o->source = o->source_name;
+	return o->source_fd;
+}
+
 /*
  * SOURCE must be a directory, MOUNTPOINT a directory, and neither may
  * contain the other: a source inside the mount would be hidden by it, and
  * a mount inside the source would make the server look up its own files
- * through itself.
+ * through itself.  The one exception is a source given as a descriptor
+ * and the mount on that same directory: the descriptor was taken before
+ * the mount, so the server's lookups start beneath it.
  */
-static int check_paths(const struct fs_opts *o, int *src_fd)
+static int check_paths(struct fs_opts *o, int *src_fd)
 {
 	char src[PATH_MAX], mnt[PATH_MAX];
 	struct stat st;
 	int fd;
 
-	fd = open(o->source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		err_perror(errno, "SOURCE '%s'", o->source);
+	fd = open_source(o);
+	if (fd < 0)
 		return EXIT_USAGE;
-	}
 	if (stat(o->mountpoint, &st)) {
 		err_perror(errno, "MOUNTPOINT '%s'", o->mountpoint);
 		goto out_usage;
@@ -210,6 +262,10 @@ static int check_paths(const struct fs_opts *o, int *src_fd)
 	if (!realpath(o->source, src) || !realpath(o->mountpoint, mnt)) {
 		err_perror(errno, "cannot resolve SOURCE or MOUNTPOINT");
 		goto out_usage;
+	}
+	if (o->source_fd >= 0 && !strcmp(src, mnt)) {
+		*src_fd = fd;
+		return 0;
 	}
 	if (path_within(src, mnt)) {
 		err("SOURCE '%s' is inside MOUNTPOINT '%s': the mount would hide it",
@@ -349,6 +405,8 @@ static int serve(struct fs_opts *o, int src_fd)
 		err("cannot start the stats thread");
 		goto out_unmount;
 	}
+	notify_ready(o->ready_fd);
+	o->ready_fd = -1;
 
 	loop = fuse_loop_cfg_create();
 	if (!loop) {

@@ -66,6 +66,8 @@ static void usage(FILE *f)
 		"  --ageing SECONDS    forget a MAC address unseen this long (300)\n"
 		"  --stats PATH        write counters as JSON to PATH every second\n"
 		"  --daemon            go to the background once the ports are open\n"
+		"  --ready-fd N        write a newline to descriptor N and close it once\n"
+		"                      the ports are open and served\n"
 		"  -v, --verbose       log more\n"
 		"  -h, --help          this help\n"
 		"\n"
@@ -275,6 +277,7 @@ int main(int argc, char **argv)
 		{ "ageing", required_argument, NULL, 'a' },
 		{ "stats", required_argument, NULL, 's' },
 		{ "daemon", no_argument, NULL, 'D' },
+		{ "ready-fd", required_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -283,7 +286,7 @@ int main(int argc, char **argv)
 	unsigned long mtu = 0, ageing = 300;
 	bool offload = true, daemon = false;
 	enum log_level level = LOG_LEVEL_INFO;
-	int c, ret = EXIT_FAILURE, sigfd = -1, timerfd = -1;
+	int c, ret = EXIT_FAILURE, sigfd = -1, timerfd = -1, ready_fd = -1;
 	sigset_t sigs;
 
 	log_init("hk-net-server", LOG_LEVEL_INFO);
@@ -319,6 +322,13 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			daemon = true;
+			break;
+		case 'R':
+			if (!args_fd(optarg, &ready_fd)) {
+				err("--ready-fd: '%s' is not an open file descriptor", optarg);
+				return 2;
+			}
+			fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 			break;
 		case 'v':
 			level = LOG_LEVEL_DEBUG;
@@ -401,6 +411,7 @@ int main(int argc, char **argv)
 	}
 	s.start_ns = clock_ns();
 	stats_write(&s, false);
+	notify_ready(ready_fd);
 	ret = run(&s, sigfd, timerfd);
 	stats_write(&s, false);
 out:
