@@ -8,11 +8,22 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
 static const char *log_name = "hybridkit";
 static enum log_level log_max = LOG_LEVEL_INFO;
+static bool log_stamp;
+
+/**
+ * log_set_stamp() - put the local date and time in front of each message
+ * @on:	true for a long-running process whose stderr is a log file
+ */
+void log_set_stamp(bool on)
+{
+	log_stamp = on;
+}
 
 /**
  * log_init() - set the program name and the most verbose level printed
@@ -45,7 +56,7 @@ const char *log_prog(void)
  */
 void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], when[32] = "";
 	va_list ap;
 
 	if (level > log_max)
@@ -55,8 +66,16 @@ void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 
+	if (log_stamp) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		if (localtime_r(&now, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S ", &tm);
+	}
 	if (errnum)
-		fprintf(stderr, "%s: %s: %s\n", log_name, buf, strerror(errnum));
+		fprintf(stderr, "%s%s: %s: %s\n", when, log_name, buf,
+			strerror(errnum));
 	else
-		fprintf(stderr, "%s: %s\n", log_name, buf);
+		fprintf(stderr, "%s%s: %s\n", when, log_name, buf);
 }

@@ -19,6 +19,7 @@ enum log_level {
 
 void log_init(const char *prog, enum log_level level);
 const char *log_prog(void);
+void log_set_stamp(bool on);
 void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
