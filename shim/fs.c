@@ -35,8 +35,8 @@
 
 /* DIR as the record knows it: canonical, an existing directory, not a
  * mount of ours, not holding the state directory. */
-static int fs_target(const struct shim_opts *o, const char *dir, char *canon,
-		     bool moving)
+int fs_target(const struct shim_opts *o, const char *dir, char *canon,
+	      bool moving)
 {
 	char state[PATH_MAX];
 	struct stat st;
@@ -75,7 +75,7 @@ static int fs_target(const struct shim_opts *o, const char *dir, char *canon,
 }
 
 /* Detach the mount @id at @dir if it is still there and on top. */
-static bool fs_detach(const char *dir, int id)
+bool fs_detach(const char *dir, int id)
 {
 	struct mnt m;
 
@@ -110,22 +110,24 @@ static void fs_supervise(const struct shim_opts *o, const char *id,
 }
 
 /*
- * The supervisor: start the server, tell the caller through @report
- * ("ok" or nothing), then supervise.  Runs in its own session with its
- * stderr on the move's log.
+ * fs_start() - start hk-fs-server over @dir, serving @src_fd (closed here)
+ * @logfd:	its stdout and stderr
+ * @pid:	the server
+ * @m:		its mount, on top at @dir
+ *
+ * Return: 0 when it is ready; SHIM_USAGE when it refused its arguments,
+ * SHIM_FAIL otherwise (it is gone then)
  */
-static int fs_supervisor(const struct shim_opts *o, const char *id,
-			 const char *dir, int src_fd, int report, int logfd)
+int fs_start(const struct shim_opts *o, const char *dir, int src_fd,
+	     int logfd, pid_t *pid, struct mnt *m)
 {
 	char server[PATH_MAX], threads[16], how[128];
 	char *argv[16];
-	int ready[2], fds[2], argc = 0, status, ret = SHIM_FAIL;
-	struct json_object *rec;
-	struct mnt m;
-	pid_t pid;
+	int ready[2], fds[2], argc = 0, status;
 
 	if (server_path("hk-fs-server", server, sizeof(server))) {
 		err("cannot find hk-fs-server (set HK_FS_SERVER)");
+		close(src_fd);
 		return SHIM_FAIL;
 	}
 	argv[argc++] = server;
@@ -145,19 +147,20 @@ static int fs_supervisor(const struct shim_opts *o, const char *id,
 	argv[argc] = NULL;
 	if (pipe2(ready, O_CLOEXEC)) {
 		err_perror(errno, "pipe");
+		close(src_fd);
 		return SHIM_FAIL;
 	}
 	fds[0] = src_fd;
 	fds[1] = ready[1];
-	pid = spawn(argv, fds, 2, logfd);
+	*pid = spawn(argv, fds, 2, logfd);
 	close(ready[1]);
 	close(src_fd);
-	if (pid < 0) {
+	if (*pid < 0) {
 		err_perror(errno, "fork");
 		close(ready[0]);
 		return SHIM_FAIL;
 	}
-	if (wait_ready(ready[0], pid, &status)) {
+	if (wait_ready(ready[0], *pid, &status)) {
 		status_text(how, sizeof(how), status);
 		err("fs: hk-fs-server for %s ended with %s before it was ready",
 		    dir, how);
@@ -166,12 +169,31 @@ static int fs_supervisor(const struct shim_opts *o, const char *id,
 		       SHIM_USAGE : SHIM_FAIL;
 	}
 	close(ready[0]);
-	if (!mnt_at(dir, &m) || strcmp(m.fstype, HK_FS_FSTYPE)) {
+	if (!mnt_at(dir, m) || strcmp(m->fstype, HK_FS_FSTYPE)) {
 		err("fs: hk-fs-server said it was ready but %s is not its mount", dir);
-		kill(pid, SIGTERM);
-		waitpid(pid, NULL, 0);
+		kill(*pid, SIGTERM);
+		waitpid(*pid, NULL, 0);
 		return SHIM_FAIL;
 	}
+	return 0;
+}
+
+/*
+ * The supervisor: start the server, tell the caller through @report
+ * ("ok" or nothing), then supervise.  Runs in its own session with its
+ * stderr on the move's log.
+ */
+static int fs_supervisor(const struct shim_opts *o, const char *id,
+			 const char *dir, int src_fd, int report, int logfd)
+{
+	struct json_object *rec;
+	struct mnt m;
+	pid_t pid;
+	int ret;
+
+	ret = fs_start(o, dir, src_fd, logfd, &pid, &m);
+	if (ret)
+		return ret;
 	rec = record_new("fs", dir);
 	json_object_object_add(rec, "state", json_object_new_string("moved"));
 	record_set_self(rec, "supervisor", getpid());
@@ -188,8 +210,7 @@ static int fs_supervisor(const struct shim_opts *o, const char *id,
 	}
 	json_object_put(rec);
 	info("%s moved to hk-fs-server (pid %d)", dir, (int)pid);
-	if (write(report, "ok", 2) == 2)
-		ret = 0;
+	ret = write(report, "ok", 2) == 2 ? 0 : SHIM_FAIL;
 	close(report);
 	fs_supervise(o, id, dir, pid, m.id);
 	return ret;

@@ -58,6 +58,17 @@ int exit_code(int status);
 bool wait_gone(pid_t pid, unsigned long long start, int ms);
 void log_tail(const char *path, long from);
 
+/* fs.c, net.c: what run.c shares with the moves */
+int fs_target(const struct shim_opts *o, const char *dir, char *canon,
+	      bool moving);
+int fs_start(const struct shim_opts *o, const char *dir, int src_fd,
+	     int logfd, pid_t *pid, struct mnt *m);
+bool fs_detach(const char *dir, int id);
+int net_link_read(const char *link, struct json_object **a,
+		  struct json_object **b);
+int net_start(const struct shim_opts *o, const char *port_a,
+	      const char *port_b, int mtu, int logfd, pid_t *pid);
+
 /* fs.c, net.c: for status, undo what is left of a stale move */
 bool fs_status_clean(const struct shim_opts *o, const char *id,
 		     struct json_object *rec);

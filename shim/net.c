@@ -311,22 +311,66 @@ static void net_supervise(const struct shim_opts *o, const char *id,
 	json_object_put(rec);
 }
 
+/*
+ * net_start() - start hk-net-server with the two ports given
+ * @mtu:	the larger MTU of the two
+ * @logfd:	its stdout and stderr
+ * @pid:	the server
+ *
+ * Return: 0 when its ports are open and served, SHIM_FAIL when not (it
+ * is gone then)
+ */
+int net_start(const struct shim_opts *o, const char *port_a,
+	      const char *port_b, int mtu, int logfd, pid_t *pid)
+{
+	char server[PATH_MAX], mtus[16], how[128];
+	char *argv[16];
+	int ready[2], argc = 0, status;
+
+	if (server_path("hk-net-server", server, sizeof(server))) {
+		err("cannot find hk-net-server (set HK_NET_SERVER)");
+		return SHIM_FAIL;
+	}
+	snprintf(mtus, sizeof(mtus), "%d", mtu);
+	argv[argc++] = server;
+	argv[argc++] = "--port";
+	argv[argc++] = (char *)port_a;
+	argv[argc++] = "--port";
+	argv[argc++] = (char *)port_b;
+	argv[argc++] = "--mtu";
+	argv[argc++] = mtus;
+	argv[argc++] = "--ready-fd=3";
+	if (o->no_offload)
+		argv[argc++] = "--no-offload";
+	argv[argc] = NULL;
+	if (pipe2(ready, O_CLOEXEC)) {
+		err_perror(errno, "pipe");
+		return SHIM_FAIL;
+	}
+	*pid = spawn(argv, &ready[1], 1, logfd);
+	close(ready[1]);
+	if (*pid < 0 || wait_ready(ready[0], *pid, &status)) {
+		status_text(how, sizeof(how), status);
+		err("net: hk-net-server for %s and %s ended with %s before it was ready",
+		    port_a, port_b, *pid < 0 ? "no start" : how);
+		close(ready[0]);
+		return SHIM_FAIL;
+	}
+	close(ready[0]);
+	return 0;
+}
+
 static int net_supervisor(const struct shim_opts *o, const char *id,
 			  const char *name, struct json_object *rec, int report,
 			  int logfd)
 {
 	struct json_object *ja = json_object_object_get(rec, "a");
 	struct json_object *jb = json_object_object_get(rec, "b");
-	char server[PATH_MAX], pa[300], pb[300], mtu[16], how[128];
-	char *argv[16];
-	int ready[2], argc = 0, status, ret = SHIM_FAIL, m;
+	char pa[300], pb[300];
+	int ret = SHIM_FAIL, mtu;
 	struct end a, b;
 	pid_t pid;
 
-	if (server_path("hk-net-server", server, sizeof(server))) {
-		err("cannot find hk-net-server (set HK_NET_SERVER)");
-		return SHIM_FAIL;
-	}
 	if (end_open_json(&a, ja))
 		return SHIM_FAIL;
 	if (end_open_json(&b, jb)) {
@@ -335,52 +379,24 @@ static int net_supervisor(const struct shim_opts *o, const char *id,
 	}
 	port_arg(pa, sizeof(pa), ja);
 	port_arg(pb, sizeof(pb), jb);
-	m = record_int(ja, "mtu") > record_int(jb, "mtu") ? record_int(ja, "mtu") :
-							     record_int(jb, "mtu");
-	snprintf(mtu, sizeof(mtu), "%d", m);
-	argv[argc++] = server;
-	argv[argc++] = "--port";
-	argv[argc++] = pa;
-	argv[argc++] = "--port";
-	argv[argc++] = pb;
-	argv[argc++] = "--mtu";
-	argv[argc++] = mtu;
-	argv[argc++] = "--ready-fd=3";
-	if (o->no_offload)
-		argv[argc++] = "--no-offload";
-	argv[argc] = NULL;
+	mtu = record_int(ja, "mtu") > record_int(jb, "mtu") ?
+	      record_int(ja, "mtu") : record_int(jb, "mtu");
 
-	if (pipe2(ready, O_CLOEXEC)) {
-		err_perror(errno, "pipe");
-		goto out;
-	}
 	json_object_object_add(rec, "state", json_object_new_string("switching"));
 	record_set_self(rec, "supervisor", getpid());
 	if (record_write(o, id, rec)) {
 		err("cannot write the record of %s", name);
-		close(ready[0]);
-		close(ready[1]);
 		goto out;
 	}
 	ret = link_delete(a.sk, a.ifname);
 	if (ret) {
 		err("net: cannot delete the veth %s: %s", name, nl_geterror(ret));
-		close(ready[0]);
-		close(ready[1]);
 		ret = SHIM_FAIL;
 		goto out;
 	}
 	ret = SHIM_FAIL;
-	pid = spawn(argv, &ready[1], 1, logfd);
-	close(ready[1]);
-	if (pid < 0 || wait_ready(ready[0], pid, &status)) {
-		status_text(how, sizeof(how), status);
-		err("net: hk-net-server for %s ended with %s before it was ready",
-		    name, pid < 0 ? "no start" : how);
-		close(ready[0]);
+	if (net_start(o, pa, pb, mtu, logfd, &pid))
 		goto out_restore;
-	}
-	close(ready[0]);
 	if (end_write(a.sk, a.ifname, ja) || end_write(b.sk, b.ifname, jb)) {
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
@@ -412,12 +428,39 @@ out:
 	return ret;
 }
 
+/*
+ * net_link_read() - both ends of the veth @link, [NS/]IFNAME, as JSON
+ * @a:	the end named
+ * @b:	its peer
+ */
+int net_link_read(const char *link, struct json_object **a,
+		  struct json_object **b)
+{
+	char ns[256], ifname[IFNAMSIZ];
+	struct end ea = { .nsfd = -1 }, eb = { .nsfd = -1 };
+	int ret = link_parse(link, ns, ifname);
+
+	*a = *b = NULL;
+	if (ret)
+		return ret;
+	ret = end_open(&ea, ns, ifname);
+	if (!ret)
+		ret = veth_read(&ea, &eb, a, b);
+	end_close(&ea);
+	end_close(&eb);
+	if (ret) {
+		json_object_put(*a);
+		json_object_put(*b);
+		*a = *b = NULL;
+	}
+	return ret;
+}
+
 int shim_net_move(const struct shim_opts *o, const char *link)
 {
 	char ns[256], ifname[IFNAMSIZ], name[300], id[SHIM_ID_MAX];
 	char log[PATH_MAX + SHIM_ID_MAX], ok[2];
 	struct json_object *rec, *ja = NULL, *jb = NULL;
-	struct end a = { .nsfd = -1 }, b = { .nsfd = -1 };
 	int ret, report[2], logfd = -1;
 	long log_from;
 	pid_t mid;
@@ -443,16 +486,9 @@ int shim_net_move(const struct shim_opts *o, const char *link)
 			return SHIM_USAGE;
 		}
 	}
-	ret = end_open(&a, ns, ifname);
-	if (!ret)
-		ret = veth_read(&a, &b, &ja, &jb);
-	end_close(&a);
-	end_close(&b);
-	if (ret) {
-		json_object_put(ja);
-		json_object_put(jb);
+	ret = net_link_read(link, &ja, &jb);
+	if (ret)
 		return ret;
-	}
 
 	state_id(id, "net", name);
 	rec = record_new("net", name);

@@ -10,8 +10,10 @@
  * kernel makes itself for an address (protocol "kernel").  Writing an end
  * onto another interface gives it the same MAC address, MTU, addresses,
  * state and routes, and takes away the addresses it had of its own (the
- * IPv6 link-local address of a new TAP device, for one).
+ * IPv6 link-local address of a new TAP device, for one) unless the end
+ * says "keep_own".
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -24,8 +26,13 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 #include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -397,7 +404,7 @@ int end_write(struct nl_sock *sk, const char *ifname, struct json_object *end)
 	if (ret || !change)
 		goto out;
 	ifindex = rtnl_link_get_ifindex(link);
-	if (!nl_addr_parse(get_str(end, "mac"), AF_LLC, &mac))
+	if (get_str(end, "mac") && !nl_addr_parse(get_str(end, "mac"), AF_LLC, &mac))
 		rtnl_link_set_addr(change, mac);
 	rtnl_link_set_mtu(change, (unsigned int)get_int(end, "mtu"));
 	ret = rtnl_link_change(sk, link, change, 0);
@@ -410,7 +417,8 @@ int end_write(struct nl_sock *sk, const char *ifname, struct json_object *end)
 		ret = addr_add(sk, ifindex, json_object_array_get_idx(addrs, i));
 	if (ret)
 		goto out;
-	addrs_prune(sk, ifindex, addrs);
+	if (!json_object_get_boolean(json_object_object_get(end, "keep_own")))
+		addrs_prune(sk, ifindex, addrs);
 
 	what = "state";
 	rtnl_link_put(change);
@@ -480,4 +488,168 @@ int link_delete(struct nl_sock *sk, const char *ifname)
 	ret = rtnl_link_delete(sk, link);
 	rtnl_link_put(link);
 	return ret;
+}
+
+/* Whether the address @a (without prefix) is the local address of one of
+ * @addrs. */
+static bool addr_taken(struct nl_addr *a, struct json_object *addrs)
+{
+	bool taken = false;
+
+	for (size_t i = 0; !taken && i < json_object_array_length(addrs); i++) {
+		struct json_object *o = json_object_array_get_idx(addrs, i);
+		struct nl_addr *b = parse_addr(o, "local", get_int(o, "family"));
+
+		taken = b && nl_addr_get_family(b) == nl_addr_get_family(a) &&
+			!memcmp(nl_addr_get_binary_addr(a), nl_addr_get_binary_addr(b),
+				nl_addr_get_len(a));
+		nl_addr_put(b);
+	}
+	return taken;
+}
+
+/*
+ * addr_spare() - an address of the subnet of @addr that neither end has
+ * @addr:	an address of end A, as the record keeps it ("local", "family")
+ * @a:	end A's addresses
+ * @b:	end B's addresses
+ * @out:	the spare address with the prefix length, as text
+ *
+ * The highest host addresses are tried first (the broadcast address of an
+ * IPv4 subnet excepted): a veth link has only its two ends on it, so any
+ * address that neither has is free.
+ *
+ * Return: 0, or -1 when the subnet has no room (a /31, /32 or /127)
+ */
+int addr_spare(struct json_object *addr, struct json_object *a,
+	       struct json_object *b, char *out, size_t size)
+{
+	int family = get_int(addr, "family");
+	struct nl_addr *local = parse_addr(addr, "local", family);
+	unsigned int plen, bits = family == AF_INET ? 32 : 128, len;
+	uint32_t last, host;
+	unsigned char *bin;
+	int ret = -1;
+
+	if (!local)
+		return -1;
+	plen = nl_addr_get_prefixlen(local);
+	bin = nl_addr_get_binary_addr(local);
+	len = nl_addr_get_len(local);
+	if (plen + 2 > bits || len < 4) {
+		nl_addr_put(local);
+		return -1;
+	}
+	/* the last 32 bits, with the host part all ones */
+	host = bits - plen >= 32 ? 0xffffffffU : (1U << (bits - plen)) - 1;
+	memcpy(&last, bin + len - 4, 4);
+	last = ntohl(last) | host;
+	for (uint32_t k = family == AF_INET ? 1 : 0; k < 64 && k < host; k++) {
+		uint32_t cand = htonl(last - k);
+
+		memcpy(bin + len - 4, &cand, 4);
+		if (!addr_taken(local, json_object_object_get(a, "addrs")) &&
+		    !addr_taken(local, json_object_object_get(b, "addrs"))) {
+			nl_addr2str(local, out, size);
+			ret = 0;
+			break;
+		}
+	}
+	nl_addr_put(local);
+	return ret;
+}
+
+/* A permanent neighbour entry: @ip (text, a prefix length is ignored)
+ * is at @mac on @ifname. */
+int neigh_add(struct nl_sock *sk, const char *ifname, const char *ip,
+	      struct nl_addr *mac)
+{
+	struct rtnl_neigh *n = rtnl_neigh_alloc();
+	struct rtnl_link *link = NULL;
+	struct nl_addr *dst = NULL;
+	int ret;
+
+	ret = rtnl_link_get_kernel(sk, 0, ifname, &link);
+	if (!ret)
+		ret = nl_addr_parse(ip, AF_UNSPEC, &dst);
+	if (!ret && n) {
+		nl_addr_set_prefixlen(dst, nl_addr_get_len(dst) * 8);
+		rtnl_neigh_set_ifindex(n, rtnl_link_get_ifindex(link));
+		rtnl_neigh_set_family(n, nl_addr_get_family(dst));
+		rtnl_neigh_set_dst(n, dst);
+		rtnl_neigh_set_lladdr(n, mac);
+		rtnl_neigh_set_state(n, NUD_PERMANENT);
+		ret = rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE);
+	}
+	if (ret)
+		err("%s: cannot add the neighbour %s: %s", ifname, ip, nl_geterror(ret));
+	rtnl_neigh_put(n);
+	rtnl_link_put(link);
+	nl_addr_put(dst);
+	return ret;
+}
+
+/* The MAC address of @ifname, a new reference, or NULL. */
+struct nl_addr *link_mac(struct nl_sock *sk, const char *ifname)
+{
+	struct rtnl_link *link = NULL;
+	struct nl_addr *mac = NULL;
+
+	if (!rtnl_link_get_kernel(sk, 0, ifname, &link))
+		mac = nl_addr_clone(rtnl_link_get_addr(link));
+	rtnl_link_put(link);
+	return mac;
+}
+
+/*
+ * ns_create() - a new network namespace, named @name in /run/netns as
+ * ip-netns(8) names them, with its loopback up
+ */
+int ns_create(const char *name)
+{
+	char path[PATH_MAX];
+	struct rtnl_link *lo = NULL, *up;
+	struct nl_sock *sk;
+	int fd, status;
+	pid_t pid;
+
+	if (mkdir("/run/netns", 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWNET) ||
+		      mount("/proc/self/ns/net", path, "none", MS_BIND, NULL));
+	if (pid < 0 || waitpid(pid, &status, 0) < 0 || status) {
+		unlink(path);
+		return -EPERM;
+	}
+	fd = ns_open(name);
+	sk = fd >= 0 ? ns_socket(fd) : NULL;
+	up = rtnl_link_alloc();
+	if (sk && up && !rtnl_link_get_kernel(sk, 0, "lo", &lo)) {
+		rtnl_link_set_flags(up, IFF_UP);
+		rtnl_link_change(sk, lo, up, 0);
+	}
+	rtnl_link_put(lo);
+	rtnl_link_put(up);
+	if (sk)
+		nl_socket_free(sk);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+void ns_delete(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	umount2(path, MNT_DETACH);
+	if (unlink(path))
+		warn_perror(errno, "cannot remove %s", path);
 }

@@ -6,7 +6,10 @@
 #ifndef HK_SHIM_NL_H
 #define HK_SHIM_NL_H
 
+#include <stddef.h>
+
 struct json_object;
+struct nl_addr;
 struct nl_sock;
 struct rtnl_link;
 
@@ -19,5 +22,12 @@ int end_write(struct nl_sock *sk, const char *ifname, struct json_object *end);
 int veth_create(struct nl_sock *sk_a, struct nl_sock *sk_b, int nsfd_b,
 		struct json_object *a, struct json_object *b);
 int link_delete(struct nl_sock *sk, const char *ifname);
+int addr_spare(struct json_object *addr, struct json_object *a,
+	       struct json_object *b, char *out, size_t size);
+int neigh_add(struct nl_sock *sk, const char *ifname, const char *ip,
+	      struct nl_addr *mac);
+struct nl_addr *link_mac(struct nl_sock *sk, const char *ifname);
+int ns_create(const char *name);
+void ns_delete(const char *name);
 
 #endif /* HK_SHIM_NL_H */

@@ -270,7 +270,8 @@ int server_path(const char *name, char *buf, size_t size)
 
 /*
  * Start @argv with @fds as its descriptors 3, 4, ..., /dev/null as stdin
- * and @logfd as stdout and stderr.  Nothing else is inherited.
+ * and @logfd as stdout and stderr, in a session of its own.  Nothing else
+ * is inherited.
  */
 pid_t spawn(char *const argv[], const int *fds, int nfds, int logfd)
 {
@@ -280,6 +281,9 @@ pid_t spawn(char *const argv[], const int *fds, int nfds, int logfd)
 
 	if (pid)
 		return pid;
+	/* a session of its own: the terminal's ^C is for the command the
+	 * server serves, and the server is stopped by whoever started it */
+	setsid();
 	/* out of the way first: a wanted fd may sit where another goes */
 	for (int i = 0; i < nfds && i < 8; i++)
 		high[i] = fcntl(fds[i], F_DUPFD, 64);
