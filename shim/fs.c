@@ -88,22 +88,34 @@ bool fs_detach(const char *dir, int id)
 	return true;
 }
 
-/* The supervisor's life after the server is ready: wait, and revert if
- * the server died under the mount. */
+/*
+ * The supervisor's life after the server is ready: wait, and revert if
+ * the server died under the mount.  A revert unmounts, then removes the
+ * record: a record that is gone or names another supervisor means the
+ * mount was taken down on purpose, and the mount at DIR now, even one
+ * with the same id (the kernel reuses them), belongs to another move.
+ */
 static void fs_supervise(const struct shim_opts *o, const char *id,
 			 const char *dir, pid_t server, int mount_id)
 {
+	struct json_object *rec;
 	char how[128];
+	bool ours;
 	int status;
 
 	while (waitpid(server, &status, 0) < 0 && errno == EINTR)
 		;
 	status_text(how, sizeof(how), status);
-	if (fs_detach(dir, mount_id)) {
+	rec = record_read(o, id);
+	ours = rec && record_int(rec, "supervisor") == getpid();
+	json_object_put(rec);
+	if (ours && fs_detach(dir, mount_id)) {
 		err("hk-fs-server (pid %d) ended with %s while %s was moved: reverted, %s is on the kernel file system again",
 		    (int)server, how, dir, dir);
 		record_remove(o, id);
 	} else {
+		if (ours)
+			record_remove(o, id);
 		info("hk-fs-server (pid %d) ended with %s after %s was reverted",
 		     (int)server, how, dir);
 	}
@@ -328,7 +340,7 @@ static int fs_unmount(const struct shim_opts *o, const char *dir, int mount_id)
 {
 	struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
 	char who[1024], said[1024] = "";
-	double waited = 0;
+	double waited = 0, said_at = 0;
 	struct mnt m;
 
 	for (;;) {
@@ -343,12 +355,15 @@ static int fs_unmount(const struct shim_opts *o, const char *dir, int mount_id)
 			err_perror(errno, "fs: cannot unmount %s", dir);
 			return SHIM_FAIL;
 		}
+		/* said at first, then when the holders change, at most
+		 * every 2 s: a writer that opens and closes shows and goes */
 		if (!holders(&m, who, sizeof(who)))
-			snprintf(who, sizeof(who), "no process (a mount beneath it?)");
-		if (strcmp(who, said)) {
+			snprintf(who, sizeof(who), "no process found (one that comes and goes, or a mount beneath)");
+		if (!said[0] || (strcmp(who, said) && waited >= said_at + 2)) {
 			warn("fs: %s is busy, held by %s; waiting (--lazy detaches it now)",
 			     dir, who);
 			snprintf(said, sizeof(said), "%s", who);
+			said_at = waited;
 		}
 		if (o->timeout > 0 && waited >= o->timeout) {
 			err("fs: %s still busy after %g s; it stays moved", dir,
