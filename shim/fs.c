@@ -238,6 +238,8 @@ int shim_fs_move(const struct shim_opts *o, const char *dir)
 	char ok[2];
 
 	ret = fs_target(o, dir, canon, true);
+	if (!ret)
+		ret = need_privileges("fs move", false);
 	if (ret)
 		return ret;
 	ret = state_prepare(o);
@@ -384,6 +386,8 @@ int shim_fs_revert(const struct shim_opts *o, const char *dir)
 	int ret;
 
 	ret = fs_target(o, dir, canon, false);
+	if (!ret)
+		ret = need_privileges("fs revert", false);
 	if (ret)
 		return ret;
 	state_id(id, "fs", canon);

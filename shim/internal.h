@@ -57,6 +57,7 @@ void status_text(char *buf, size_t size, int status);
 int exit_code(int status);
 bool wait_gone(pid_t pid, unsigned long long start, int ms);
 void log_tail(const char *path, long from);
+int need_privileges(const char *what, bool net);
 
 /* fs.c, net.c: what run.c shares with the moves */
 int fs_target(const struct shim_opts *o, const char *dir, char *canon,

@@ -469,6 +469,9 @@ int shim_net_move(const struct shim_opts *o, const char *link)
 	if (ret)
 		return ret;
 	link_name(name, sizeof(name), ns, ifname);
+	ret = need_privileges("net move", true);
+	if (ret)
+		return ret;
 	ret = state_prepare(o);
 	if (ret) {
 		err_perror(-ret, "state directory %s", state_dir(o));
@@ -555,6 +558,9 @@ int shim_net_revert(const struct shim_opts *o, const char *link)
 	if (ret)
 		return ret;
 	link_name(name, sizeof(name), ns, ifname);
+	ret = need_privileges("net revert", true);
+	if (ret)
+		return ret;
 	rec = net_record(o, ns, ifname, id);
 	if (!rec) {
 		err("net: '%s' is not moved", name);

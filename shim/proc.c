@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -374,4 +376,31 @@ void log_tail(const char *path, long from)
 		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 			fwrite(buf, 1, n, stderr);
 	fclose(f);
+}
+
+/* Whether this process has capability @cap in its effective set. */
+static bool has_cap(unsigned int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+/*
+ * need_privileges() - say so, before anything is touched, when this
+ * process lacks what @what needs: CAP_SYS_ADMIN for mounts and namespaces,
+ * CAP_NET_ADMIN too for links
+ *
+ * Return: 0, or SHIM_USAGE
+ */
+int need_privileges(const char *what, bool net)
+{
+	if (has_cap(CAP_SYS_ADMIN) && (!net || has_cap(CAP_NET_ADMIN)))
+		return 0;
+	err("%s needs %s (run it as root)", what,
+	    net ? "CAP_SYS_ADMIN and CAP_NET_ADMIN" : "CAP_SYS_ADMIN");
+	return SHIM_USAGE;
 }

@@ -352,6 +352,8 @@ int shim_run(const struct shim_opts *o, char *const *fs, int nfs,
 	char c;
 
 	*started = false;
+	if (need_privileges("run", nnet > 0))
+		return SHIM_USAGE;
 	if (nfs > RUN_MAX || nnet > RUN_MAX) {
 		err("run: at most %d --fs and %d --net", RUN_MAX, RUN_MAX);
 		return SHIM_USAGE;

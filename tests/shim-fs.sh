@@ -16,6 +16,7 @@ SHIM="$HK_BUILDDIR/hk-shim"
 STATE="$T/state"
 D="$T/dir"
 export HK_STATE_DIR="$STATE"
+AS=                                # a command to run hk-shim through
 
 shim_cleanup() {
 	# supervisors first, or they would act on what the cleanup does
@@ -52,7 +53,7 @@ bad() {
 	shift 2
 	mounts >"$T/m0"
 	r0=$(records)
-	"$SHIM" "$@" >"$T/out" 2>&1
+	$AS "$SHIM" "$@" >"$T/out" 2>&1
 	rc=$?
 	mounts >"$T/m1"
 	if [ "$rc" -eq 2 ] && grep -q "$want" "$T/out" && cmp -s "$T/m0" "$T/m1" &&
@@ -71,6 +72,11 @@ bad "fs move with an unknown fast path" "unknown mode" fs move --fast-path warp 
 bad "fs revert of a directory not moved" "is not moved" fs revert "$D"
 bad "fs with no verb" "expected move or revert" fs "$D"
 bad "run without a command" "give the command" run --fs "$D"
+if command -v setpriv >/dev/null; then
+	AS="setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all"
+	bad "fs move without privileges" "needs CAP_SYS_ADMIN" fs move "$D"
+	AS=
+fi
 mkdir -p "$T/ours-src"
 serve "$T/ours" "$T/ours-src"
 bad "fs move of an hk-fs-server mount" "already served by hk-fs-server" fs move "$T/ours"
