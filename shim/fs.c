@@ -133,7 +133,7 @@ static void fs_supervise(const struct shim_opts *o, const char *id,
 int fs_start(const struct shim_opts *o, const char *dir, int src_fd,
 	     int logfd, pid_t *pid, struct mnt *m)
 {
-	char server[PATH_MAX], threads[16], how[128];
+	char server[PATH_MAX], threads[16];
 	char *argv[16];
 	int ready[2], fds[2], argc = 0, status;
 
@@ -173,6 +173,8 @@ int fs_start(const struct shim_opts *o, const char *dir, int src_fd,
 		return SHIM_FAIL;
 	}
 	if (wait_ready(ready[0], *pid, &status)) {
+		char how[128];
+
 		status_text(how, sizeof(how), status);
 		err("fs: hk-fs-server for %s ended with %s before it was ready",
 		    dir, how);

@@ -323,9 +323,9 @@ static void net_supervise(const struct shim_opts *o, const char *id,
 int net_start(const struct shim_opts *o, const char *port_a,
 	      const char *port_b, int mtu, int logfd, pid_t *pid)
 {
-	char server[PATH_MAX], mtus[16], how[128];
+	char server[PATH_MAX], mtus[16];
 	char *argv[16];
-	int ready[2], argc = 0, status;
+	int ready[2], argc = 0, status = 0;
 
 	if (server_path("hk-net-server", server, sizeof(server))) {
 		err("cannot find hk-net-server (set HK_NET_SERVER)");
@@ -350,6 +350,8 @@ int net_start(const struct shim_opts *o, const char *port_a,
 	*pid = spawn(argv, &ready[1], 1, logfd);
 	close(ready[1]);
 	if (*pid < 0 || wait_ready(ready[0], *pid, &status)) {
+		char how[128];
+
 		status_text(how, sizeof(how), status);
 		err("net: hk-net-server for %s and %s ended with %s before it was ready",
 		    port_a, port_b, *pid < 0 ? "no start" : how);

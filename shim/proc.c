@@ -366,15 +366,17 @@ bool wait_gone(pid_t pid, unsigned long long start, int ms)
 /* Copy a log from offset @from to stderr: what a failed server said. */
 void log_tail(const char *path, long from)
 {
-	char buf[4096];
-	size_t n;
 	FILE *f = fopen(path, "re");
 
 	if (!f)
 		return;
-	if (!fseek(f, from, SEEK_SET))
+	if (!fseek(f, from, SEEK_SET)) {
+		char buf[4096];
+		size_t n;
+
 		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 			fwrite(buf, 1, n, stderr);
+	}
 	fclose(f);
 }
 
