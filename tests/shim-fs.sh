@@ -20,7 +20,7 @@ AS=                                # a command to run hk-shim through
 
 shim_cleanup() {
 	# supervisors first, or they would act on what the cleanup does
-	for p in $(pgrep -f "^$SHIM" 2>/dev/null); do kill -9 "$p"; done
+	for p in $(pgrep -f "^$SHIM .*$T" 2>/dev/null); do kill -9 "$p"; done
 	for p in $(pgrep -f "^$FS --foreground --source-fd=3.* $T" 2>/dev/null); do
 		kill -9 "$p"
 	done

@@ -24,8 +24,8 @@ A="hk-$$-a"
 B="hk-$$-b"
 
 cleanup() {
-	for p in $(pgrep -f "^$SHIM" 2>/dev/null); do kill -9 "$p"; done
-	for p in $(pgrep -f "^$NET .*$A/" 2>/dev/null); do kill -9 "$p"; done
+	for p in $(pgrep -f "^$SHIM .*$A/" 2>/dev/null); do kill -9 "$p"; done
+	for p in $(pgrep -f "^$NET .*hk-$$-" 2>/dev/null); do kill -9 "$p"; done
 	kill_tracked
 	for ns in "$A" "$B" $(ip netns list | awk '/^hkrun/ {print $1}'); do
 		ip netns del "$ns" 2>/dev/null
@@ -232,5 +232,5 @@ same "run: both namespaces are exactly as before" "$T/s0" "$T/s1"
 check "run: its namespace is gone" sh -c "! ip netns list | grep -q '^hkrun'"
 [ $rc -eq 5 ] || diag "$(cat "$T/run.err")"
 
-check "nothing of ours is left running" sh -c "! pgrep -f '^$NET ' >/dev/null"
+check "nothing of ours is left running" sh -c "! pgrep -f '^$NET .*hk-$$-' >/dev/null"
 done_testing
