@@ -97,6 +97,17 @@ reaches() {
 	in_ns "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1
 }
 
+# until duplicate address detection is over, the link-local addresses
+# change flags by themselves: wait, so that a snapshot means something
+settled() {
+	i=0
+	while [ -n "$(ip -n "$A" -6 addr show tentative)$(ip -n "$B" -6 addr show tentative)" ]; do
+		i=$((i + 1))
+		[ $i -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
+settled || diag "duplicate address detection still running after 5 s"
 config "$A" >"$T/a0"
 config "$B" >"$T/b0"
 check "the test's link works before the move" reaches "$A" 10.78.0.1
