@@ -193,19 +193,26 @@ int fs_start(const struct shim_opts *o, const char *dir, int src_fd,
 }
 
 /*
- * The supervisor: start the server, tell the caller through @report
- * ("ok" or nothing), then supervise.  Runs in its own session with its
- * stderr on the move's log.
+ * The supervisor (see supervisor_start()): start the server, write the
+ * record, tell the caller, then supervise.
  */
-static int fs_supervisor(const struct shim_opts *o, const char *id,
-			 const char *dir, int src_fd, int report, int logfd)
+struct fs_sup {
+	const struct shim_opts *o;
+	const char *id, *dir;
+	int src_fd;
+};
+
+static int fs_supervisor(void *arg, int report, int logfd)
 {
+	struct fs_sup *sup = arg;
+	const struct shim_opts *o = sup->o;
+	const char *id = sup->id, *dir = sup->dir;
 	struct json_object *rec;
 	struct mnt m;
 	pid_t pid;
 	int ret;
 
-	ret = fs_start(o, dir, src_fd, logfd, &pid, &m);
+	ret = fs_start(o, dir, sup->src_fd, logfd, &pid, &m);
 	if (ret)
 		return ret;
 	rec = record_new("fs", dir);
@@ -232,12 +239,10 @@ static int fs_supervisor(const struct shim_opts *o, const char *id,
 
 int shim_fs_move(const struct shim_opts *o, const char *dir)
 {
-	char canon[PATH_MAX], id[SHIM_ID_MAX], log[PATH_MAX + SHIM_ID_MAX];
+	char canon[PATH_MAX], id[SHIM_ID_MAX];
 	struct json_object *rec;
-	int ret, src_fd, report[2], logfd;
-	pid_t mid;
-	long log_from;
-	char ok[2];
+	struct fs_sup sup;
+	int ret;
 
 	ret = fs_target(o, dir, canon, true);
 	if (!ret)
@@ -277,46 +282,20 @@ int shim_fs_move(const struct shim_opts *o, const char *dir)
 		return SHIM_FAIL;
 	}
 
-	state_file(log, o, id, "log");
-	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	src_fd = open(canon, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (logfd < 0 || src_fd < 0 || pipe2(report, O_CLOEXEC)) {
-		err_perror(errno, "fs: cannot start moving '%s'", canon);
+	sup.o = o;
+	sup.id = id;
+	sup.dir = canon;
+	sup.src_fd = open(canon, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (sup.src_fd < 0) {
+		err_perror(errno, "fs: '%s'", canon);
 		ret = SHIM_FAIL;
-		goto out_claim;
+	} else {
+		ret = supervisor_start(o, id, canon, "hk-fs-server", fs_supervisor,
+				       &sup);
+		close(sup.src_fd);
+		if (!ret)
+			return 0;
 	}
-	log_from = lseek(logfd, 0, SEEK_END);
-
-	mid = fork();
-	if (mid == 0) {
-		/* the middle process: detach the supervisor and go */
-		setsid();
-		if (fork())
-			_exit(0);
-		close(report[0]);
-		dup2(logfd, STDERR_FILENO);
-		log_set_stamp(true);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGINT, SIG_IGN);
-		ret = fs_supervisor(o, id, canon, src_fd, report[1], logfd);
-		_exit(ret);
-	}
-	close(report[1]);
-	close(src_fd);
-	if (mid > 0)
-		waitpid(mid, NULL, 0);
-	if (mid > 0 && read(report[0], ok, 2) == 2) {
-		close(report[0]);
-		close(logfd);
-		info("%s: moved to hk-fs-server; the supervisor logs to %s", canon, log);
-		return 0;
-	}
-	close(report[0]);
-	log_tail(log, log_from);
-	ret = SHIM_FAIL;
-out_claim:
-	if (logfd >= 0)
-		close(logfd);
 	record_remove(o, id);
 	err("fs: '%s' was not moved", canon);
 	return ret;

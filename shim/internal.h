@@ -48,7 +48,6 @@ struct mnt {
 	char fstype[64];
 };
 bool mnt_at(const char *path, struct mnt *m);
-bool mnt_id_present(int id);
 size_t holders(const struct mnt *m, char *buf, size_t size);
 int server_path(const char *name, char *buf, size_t size);
 pid_t spawn(char *const argv[], const int *fds, int nfds, int logfd);
@@ -58,6 +57,9 @@ int exit_code(int status);
 bool wait_gone(pid_t pid, unsigned long long start, int ms);
 void log_tail(const char *path, long from);
 int need_privileges(const char *what, bool net);
+int supervisor_start(const struct shim_opts *o, const char *id,
+		     const char *what, const char *server,
+		     int (*fn)(void *arg, int report, int logfd), void *arg);
 
 /* fs.c, net.c: what run.c shares with the moves */
 int fs_target(const struct shim_opts *o, const char *dir, char *canon,

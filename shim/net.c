@@ -362,10 +362,20 @@ int net_start(const struct shim_opts *o, const char *port_a,
 	return 0;
 }
 
-static int net_supervisor(const struct shim_opts *o, const char *id,
-			  const char *name, struct json_object *rec, int report,
-			  int logfd)
+struct net_sup {
+	const struct shim_opts *o;
+	const char *id, *name;
+	struct json_object *rec;
+};
+
+/* The supervisor (see supervisor_start()): switch the link to the
+ * server's ports, write the record, tell the caller, then supervise. */
+static int net_supervisor(void *arg, int report, int logfd)
 {
+	struct net_sup *sup = arg;
+	const struct shim_opts *o = sup->o;
+	const char *id = sup->id, *name = sup->name;
+	struct json_object *rec = sup->rec;
 	struct json_object *ja = json_object_object_get(rec, "a");
 	struct json_object *jb = json_object_object_get(rec, "b");
 	char pa[300], pb[300];
@@ -461,11 +471,9 @@ int net_link_read(const char *link, struct json_object **a,
 int shim_net_move(const struct shim_opts *o, const char *link)
 {
 	char ns[256], ifname[IFNAMSIZ], name[300], id[SHIM_ID_MAX];
-	char log[PATH_MAX + SHIM_ID_MAX], ok[2];
 	struct json_object *rec, *ja = NULL, *jb = NULL;
-	int ret, report[2], logfd = -1;
-	long log_from;
-	pid_t mid;
+	struct net_sup sup;
+	int ret;
 
 	ret = link_parse(link, ns, ifname);
 	if (ret)
@@ -507,42 +515,15 @@ int shim_net_move(const struct shim_opts *o, const char *link)
 		json_object_put(rec);
 		return ret == -EEXIST ? SHIM_USAGE : SHIM_FAIL;
 	}
-	state_file(log, o, id, "log");
-	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (logfd < 0 || pipe2(report, O_CLOEXEC)) {
-		err_perror(errno, "net: cannot start moving '%s'", name);
-		ret = SHIM_FAIL;
-		goto out;
-	}
-	log_from = lseek(logfd, 0, SEEK_END);
-	mid = fork();
-	if (mid == 0) {
-		setsid();
-		if (fork())
-			_exit(0);
-		close(report[0]);
-		dup2(logfd, STDERR_FILENO);
-		log_set_stamp(true);
-		signal(SIGHUP, SIG_IGN);
-		signal(SIGINT, SIG_IGN);
-		_exit(net_supervisor(o, id, name, rec, report[1], logfd));
-	}
-	close(report[1]);
-	if (mid > 0)
-		waitpid(mid, NULL, 0);
-	if (mid > 0 && read(report[0], ok, 2) == 2) {
-		close(report[0]);
-		close(logfd);
+	sup.o = o;
+	sup.id = id;
+	sup.name = name;
+	sup.rec = rec;
+	ret = supervisor_start(o, id, name, "hk-net-server", net_supervisor, &sup);
+	if (!ret) {
 		json_object_put(rec);
-		info("%s: moved to hk-net-server; the supervisor logs to %s", name, log);
 		return 0;
 	}
-	close(report[0]);
-	log_tail(log, log_from);
-	ret = SHIM_FAIL;
-out:
-	if (logfd >= 0)
-		close(logfd);
 	record_remove(o, id);
 	json_object_put(rec);
 	err("net: '%s' was not moved", name);

@@ -127,7 +127,7 @@ static bool mnt_parse(char *line, struct mnt *m, char **mp)
 /* The mount on top at @path, in this process's mount namespace. */
 bool mnt_at(const char *path, struct mnt *m)
 {
-	char line[2 * PATH_MAX + 256], *mp;
+	char line[2 * PATH_MAX + 256], *mp = NULL;
 	bool found = false;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	struct mnt cur;
@@ -136,25 +136,10 @@ bool mnt_at(const char *path, struct mnt *m)
 		return false;
 	while (fgets(line, sizeof(line), f)) {
 		if (mnt_parse(line, &cur, &mp) && !strcmp(mp, path)) {
-			*m = cur;
+			*m = cur;	/* the last one is on top */
 			found = true;
 		}
 	}
-	fclose(f);
-	return found;
-}
-
-bool mnt_id_present(int id)
-{
-	char line[2 * PATH_MAX + 256], *mp;
-	bool found = false;
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	struct mnt cur;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = mnt_parse(line, &cur, &mp) && cur.id == id;
 	fclose(f);
 	return found;
 }
@@ -405,4 +390,63 @@ int need_privileges(const char *what, bool net)
 	err("%s needs %s (run it as root)", what,
 	    net ? "CAP_SYS_ADMIN and CAP_NET_ADMIN" : "CAP_SYS_ADMIN");
 	return SHIM_USAGE;
+}
+
+/*
+ * supervisor_start() - run @fn as the supervisor of a move, detached from
+ * the caller (a double fork: a long-lived caller has no child to reap)
+ * @o:		options (the state directory, for the log)
+ * @id:		the move's record id; its log is STATE/ID.log
+ * @what:	the target, and @server the server, for messages
+ * @fn:		the supervisor: it starts the server, writes "ok" to
+ *		@report once the move is done, closes it, and supervises; its
+ *		stderr is the log, and @logfd is for the server
+ * @arg:	for @fn
+ *
+ * Return: 0 when the move is done; SHIM_FAIL when not, after copying to
+ * stderr what the log gained meanwhile (the reason)
+ */
+int supervisor_start(const struct shim_opts *o, const char *id,
+		     const char *what, const char *server,
+		     int (*fn)(void *arg, int report, int logfd), void *arg)
+{
+	char log[PATH_MAX + SHIM_ID_MAX], ok[2];
+	int logfd, report[2];
+	long from;
+	pid_t mid;
+
+	state_file(log, o, id, "log");
+	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (logfd < 0 || pipe2(report, O_CLOEXEC)) {
+		err_perror(errno, "%s: cannot start its supervisor", what);
+		if (logfd >= 0)
+			close(logfd);
+		return SHIM_FAIL;
+	}
+	from = lseek(logfd, 0, SEEK_END);
+	mid = fork();
+	if (mid == 0) {
+		setsid();
+		if (fork())
+			_exit(0);
+		close(report[0]);
+		dup2(logfd, STDERR_FILENO);
+		log_set_stamp(true);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		_exit(fn(arg, report[1], logfd));
+	}
+	close(report[1]);
+	if (mid > 0)
+		waitpid(mid, NULL, 0);
+	if (mid > 0 && read(report[0], ok, 2) == 2) {
+		close(report[0]);
+		close(logfd);
+		info("%s: moved to %s; the supervisor logs to %s", what, server, log);
+		return 0;
+	}
+	close(report[0]);
+	close(logfd);
+	log_tail(log, from);
+	return SHIM_FAIL;
 }

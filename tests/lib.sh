@@ -10,6 +10,10 @@
 #   track PID                        a process for kill_tracked to kill
 #   kill_tracked                     SIGKILL every tracked process (cleanups)
 #   wait_gone PID [TENTHS]           PID ended within TENTHS of a second (50)
+#   refused "description" WANT CMD...
+#                                    CMD exits 2 saying WANT, and what the
+#                                    caller's state_now prints is the same
+#                                    after as before (bad input changes nothing)
 #
 # Every script makes its own scratch directory ($T) and removes it on exit.
 
@@ -69,6 +73,24 @@ wait_gone() {
 		[ $_i -gt "${2:-50}" ] && return 1
 		sleep 0.1
 	done
+}
+
+refused() {
+	_desc=$1
+	_want=$2
+	shift 2
+	state_now >"$T/refused.0"
+	"$@" >"$T/refused.out" 2>&1
+	_rc=$?
+	state_now >"$T/refused.1"
+	if [ $_rc -eq 2 ] && grep -q -- "$_want" "$T/refused.out" &&
+		cmp -s "$T/refused.0" "$T/refused.1"; then
+		ok 0 "$_desc"
+		return
+	fi
+	ok 1 "$_desc"
+	diag "exit $_rc, want 2 and '$_want':" "$(cat "$T/refused.out")"
+	diff "$T/refused.0" "$T/refused.1" | while IFS= read -r _l; do diag "  $_l"; done
 }
 
 require_cmd() {
