@@ -129,6 +129,20 @@ bad "net move of a device that is not a veth" "is not a veth" net move "$A/tp0"
 bad "net move in a namespace that does not exist" "network namespace 'hk-none-$$'" net move "hk-none-$$/va"
 bad "net move of a malformed name" "is not a link" net move "$A/"
 bad "net revert of a link not moved" "is not moved" net revert "$A/va"
+# a veth whose peer lives in a namespace without a name
+unshare -n sleep 60 &
+anon=$!
+track $anon
+sleep 0.2
+ip -n "$A" link add vx type veth peer name vy
+if ip -n "$A" link set vy netns "$anon"; then
+	bad "net move of a veth whose peer is in an unnamed namespace" \
+		"no name in /run/netns" net move "$A/vx"
+else
+	skip "net move of a veth whose peer is in an unnamed namespace" "cannot make one"
+fi
+ip -n "$A" link del vx
+kill $anon
 if command -v setpriv >/dev/null; then
 	refused "net move without privileges" "needs CAP_SYS_ADMIN and CAP_NET_ADMIN" \
 		setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all \
