@@ -101,11 +101,8 @@ static void fs_supervise(const struct shim_opts *o, const char *id,
 	struct json_object *rec;
 	char how[128];
 	bool ours;
-	int status;
 
-	while (waitpid(server, &status, 0) < 0 && errno == EINTR)
-		;
-	status_text(how, sizeof(how), status);
+	wait_child(server, how, sizeof(how));
 	rec = record_read(o, id);
 	ours = rec && record_int(rec, "supervisor") == getpid();
 	json_object_put(rec);

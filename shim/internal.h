@@ -53,6 +53,7 @@ int server_path(const char *name, char *buf, size_t size);
 pid_t spawn(char *const argv[], const int *fds, int nfds, int logfd);
 int wait_ready(int fd, pid_t pid, int *status);
 void status_text(char *buf, size_t size, int status);
+int wait_child(pid_t pid, char *how, size_t size);
 int exit_code(int status);
 bool wait_gone(pid_t pid, unsigned long long start, int ms);
 void log_tail(const char *path, long from);

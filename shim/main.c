@@ -39,6 +39,35 @@ static void usage(FILE *f)
 		"it is not 0.  hk-shim run returns the status of CMD.  See hk-shim(1).\n");
 }
 
+/* An option for the servers, shared by move and run: 0, or -1 when bad. */
+static int server_opt(int c, const char *arg, struct shim_opts *o)
+{
+	unsigned long n;
+
+	switch (c) {
+	case 'F':
+		if (strcmp(arg, "passthrough") && strcmp(arg, "cache") &&
+		    strcmp(arg, "none")) {
+			err("--fast-path: unknown mode '%s' (passthrough, cache, none)",
+			    arg);
+			return -1;
+		}
+		o->fast_path = arg;
+		return 0;
+	case 't':
+		if (!args_ulong(arg, 1, 1024, &n)) {
+			err("--threads: '%s' is not a number from 1 to 1024", arg);
+			return -1;
+		}
+		o->threads = (unsigned int)n;
+		return 0;
+	case 'O':
+		o->no_offload = true;
+		return 0;
+	}
+	return -1;
+}
+
 /* Options after the command word; @argv[0] is the command word. */
 static int sub_args(int argc, char **argv, struct shim_opts *o,
 		    const char *allowed, int *json)
@@ -65,23 +94,10 @@ static int sub_args(int argc, char **argv, struct shim_opts *o,
 		}
 		switch (c) {
 		case 'F':
-			if (strcmp(optarg, "passthrough") && strcmp(optarg, "cache") &&
-			    strcmp(optarg, "none")) {
-				err("--fast-path: unknown mode '%s' (passthrough, cache, none)",
-				    optarg);
-				return -1;
-			}
-			o->fast_path = optarg;
-			break;
 		case 't':
-			if (!args_ulong(optarg, 1, 1024, &n)) {
-				err("--threads: '%s' is not a number from 1 to 1024", optarg);
-				return -1;
-			}
-			o->threads = (unsigned int)n;
-			break;
 		case 'O':
-			o->no_offload = true;
+			if (server_opt(c, optarg, o))
+				return -1;
 			break;
 		case 'l':
 			o->lazy = true;
@@ -189,7 +205,6 @@ static int cmd_run(struct shim_opts *o, int argc, char **argv)
 	char **fs = calloc((size_t)argc, sizeof(*fs));
 	char **net = calloc((size_t)argc, sizeof(*net));
 	int nfs = 0, nnet = 0, c, ret;
-	unsigned long n;
 	bool started;
 
 	if (!fs || !net) {
@@ -209,23 +224,10 @@ static int cmd_run(struct shim_opts *o, int argc, char **argv)
 			net[nnet++] = optarg;
 			break;
 		case 'F':
-			if (strcmp(optarg, "passthrough") && strcmp(optarg, "cache") &&
-			    strcmp(optarg, "none")) {
-				err("--fast-path: unknown mode '%s' (passthrough, cache, none)",
-				    optarg);
-				ret = 2;
-			}
-			o->fast_path = optarg;
-			break;
 		case 't':
-			if (!args_ulong(optarg, 1, 1024, &n)) {
-				err("--threads: '%s' is not a number from 1 to 1024", optarg);
-				ret = 2;
-			}
-			o->threads = (unsigned int)n;
-			break;
 		case 'O':
-			o->no_offload = true;
+			if (server_opt(c, optarg, o))
+				ret = 2;
 			break;
 		default:
 			ret = 2;

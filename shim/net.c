@@ -288,11 +288,8 @@ static void net_supervise(const struct shim_opts *o, const char *id,
 	struct json_object *rec;
 	char how[128];
 	bool asked;
-	int status;
 
-	while (waitpid(server, &status, 0) < 0 && errno == EINTR)
-		;
-	status_text(how, sizeof(how), status);
+	wait_child(server, how, sizeof(how));
 	rec = record_read(o, id);
 	if (!rec) {
 		err("net: %s: the record is gone; the veth cannot be restored", name);

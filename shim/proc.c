@@ -328,6 +328,17 @@ void status_text(char *buf, size_t size, int status)
 		snprintf(buf, size, "wait status %#x", status);
 }
 
+/* Wait for the child @pid to end; its end as text in @how. */
+int wait_child(pid_t pid, char *how, size_t size)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	status_text(how, size, status);
+	return status;
+}
+
 /* A wait status as a shell reports it: the code, or 128 + signal. */
 int exit_code(int status)
 {
