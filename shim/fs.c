@@ -33,23 +33,27 @@
 
 #define REVERT_WAIT_MS	5000
 
-/* DIR as the record knows it: canonical, an existing directory, not a
- * mount of ours, not holding the state directory. */
-int fs_target(const struct shim_opts *o, const char *dir, char *canon,
-	      bool moving)
+/* DIR as the record knows it: canonical (see path_canon()). */
+int fs_canon(const char *dir, char *canon)
 {
-	char state[PATH_MAX];
-	struct stat st;
-	struct mnt m;
 	int ret = path_canon(dir, canon);
-	size_t n;
 
 	if (ret) {
 		err_perror(-ret, "fs: '%s'", dir);
 		return SHIM_USAGE;
 	}
-	if (!moving)
-		return 0;
+	return 0;
+}
+
+/* Whether @canon can be moved: an existing directory, not a mount of
+ * ours, not holding the state directory. */
+int fs_movable(const struct shim_opts *o, const char *canon)
+{
+	char state[PATH_MAX];
+	struct stat st;
+	struct mnt m;
+	size_t n;
+
 	if (mnt_at(canon, &m) && !strcmp(m.fstype, HK_FS_FSTYPE)) {
 		err("fs: '%s' is already served by hk-fs-server", canon);
 		return SHIM_USAGE;
@@ -132,7 +136,7 @@ int fs_start(const struct shim_opts *o, const char *dir, int src_fd,
 {
 	char server[PATH_MAX], threads[16];
 	char *argv[16];
-	int ready[2], fds[2], argc = 0, status;
+	int ready[2], fds[2], argc = 0, ret;
 
 	if (server_path("hk-fs-server", server, sizeof(server))) {
 		err("cannot find hk-fs-server (set HK_FS_SERVER)");
@@ -169,17 +173,10 @@ int fs_start(const struct shim_opts *o, const char *dir, int src_fd,
 		close(ready[0]);
 		return SHIM_FAIL;
 	}
-	if (wait_ready(ready[0], *pid, &status)) {
-		char how[128];
-
-		status_text(how, sizeof(how), status);
-		err("fs: hk-fs-server for %s ended with %s before it was ready",
-		    dir, how);
-		close(ready[0]);
-		return WIFEXITED(status) && WEXITSTATUS(status) == 2 ?
-		       SHIM_USAGE : SHIM_FAIL;
-	}
+	ret = wait_ready(ready[0], *pid, "hk-fs-server", dir);
 	close(ready[0]);
+	if (ret)
+		return ret;
 	if (!mnt_at(dir, m) || strcmp(m->fstype, HK_FS_FSTYPE)) {
 		err("fs: hk-fs-server said it was ready but %s is not its mount", dir);
 		kill(*pid, SIGTERM);
@@ -199,7 +196,7 @@ struct fs_sup {
 	int src_fd;
 };
 
-static int fs_supervisor(void *arg, int report, int logfd)
+static int fs_supervisor(void *arg, int *report, int logfd)
 {
 	struct fs_sup *sup = arg;
 	const struct shim_opts *o = sup->o;
@@ -228,8 +225,7 @@ static int fs_supervisor(void *arg, int report, int logfd)
 	}
 	json_object_put(rec);
 	info("%s moved to hk-fs-server (pid %d)", dir, (int)pid);
-	ret = write(report, "ok", 2) == 2 ? 0 : SHIM_FAIL;
-	close(report);
+	supervisor_ready(report);
 	fs_supervise(o, id, dir, pid, m.id);
 	return ret;
 }
@@ -241,29 +237,28 @@ int shim_fs_move(const struct shim_opts *o, const char *dir)
 	struct fs_sup sup;
 	int ret;
 
-	ret = fs_target(o, dir, canon, true);
+	ret = fs_canon(dir, canon);
 	if (!ret)
 		ret = need_privileges("fs move", false);
+	if (!ret)
+		ret = state_prepare(o);
 	if (ret)
 		return ret;
-	ret = state_prepare(o);
-	if (ret) {
-		err_perror(-ret, "state directory %s", state_dir(o));
-		return SHIM_FAIL;
-	}
+	/* a stale move is undone first, as status would: its dead mount
+	 * would make DIR look served */
 	state_id(id, "fs", canon);
 	rec = record_read(o, id);
-	if (rec) {
-		bool live = record_proc_alive(rec, "supervisor");
-
-		json_object_put(rec);
-		if (live) {
-			err("fs: '%s' is already moved (see hk-shim status)", canon);
-			return SHIM_USAGE;
-		}
-		warn("fs: removing the stale record of %s", canon);
-		record_remove(o, id);
+	if (rec && fs_status_clean(o, id, rec)) {
+		warn("fs: '%s': cleaned the stale record of an earlier move", canon);
+	} else if (rec) {
+		err("fs: '%s' is already moved (see hk-shim status)", canon);
+		ret = SHIM_USAGE;
 	}
+	json_object_put(rec);
+	if (!ret)
+		ret = fs_movable(o, canon);
+	if (ret)
+		return ret;
 
 	/* the claim names this process, so that it is not taken for stale */
 	rec = record_new("fs", canon);
@@ -315,15 +310,16 @@ static void fs_clean_stale(const struct shim_opts *o, const char *id,
 	record_remove(o, id);
 }
 
-/* Unmount @dir, waiting while it is busy (or detaching with --lazy). */
+/* Unmount @dir, waiting while it is busy (or detaching with --lazy).
+ * Who holds it (a scan of every process) is looked up when it is said:
+ * at first, then every 2 s, and said again when it changed. */
 static int fs_unmount(const struct shim_opts *o, const char *dir, int mount_id)
 {
 	struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
 	char who[1024], said[1024] = "";
-	double waited = 0, said_at = 0;
 	struct mnt m;
 
-	for (;;) {
+	for (int t = 0; ; t++) {
 		if (!mnt_at(dir, &m) || m.id != mount_id) {
 			err("fs: %s: the mount of the move is not on top (something was mounted over it)",
 			    dir);
@@ -335,23 +331,22 @@ static int fs_unmount(const struct shim_opts *o, const char *dir, int mount_id)
 			err_perror(errno, "fs: cannot unmount %s", dir);
 			return SHIM_FAIL;
 		}
-		/* said at first, then when the holders change, at most
-		 * every 2 s: a writer that opens and closes shows and goes */
-		if (!holders(&m, who, sizeof(who)))
-			snprintf(who, sizeof(who), "no process found (one that comes and goes, or a mount beneath)");
-		if (!said[0] || (strcmp(who, said) && waited >= said_at + 2)) {
-			warn("fs: %s is busy, held by %s; waiting (--lazy detaches it now)",
-			     dir, who);
-			snprintf(said, sizeof(said), "%s", who);
-			said_at = waited;
-		}
-		if (o->timeout > 0 && waited >= o->timeout) {
+		if (o->timeout > 0 && t >= o->timeout * 10) {
 			err("fs: %s still busy after %g s; it stays moved", dir,
 			    o->timeout);
 			return SHIM_FAIL;
 		}
+		if (t % 20 == 0) {
+			if (!holders(&m, who, sizeof(who)))
+				snprintf(who, sizeof(who),
+					 "no process found (one that comes and goes, or a mount beneath)");
+			if (strcmp(who, said)) {
+				warn("fs: %s is busy, held by %s; waiting (--lazy detaches it now)",
+				     dir, who);
+				snprintf(said, sizeof(said), "%s", who);
+			}
+		}
 		nanosleep(&tick, NULL);
-		waited += 0.1;
 	}
 }
 
@@ -363,7 +358,7 @@ int shim_fs_revert(const struct shim_opts *o, const char *dir)
 	pid_t sup;
 	int ret;
 
-	ret = fs_target(o, dir, canon, false);
+	ret = fs_canon(dir, canon);
 	if (!ret)
 		ret = need_privileges("fs revert", false);
 	if (ret)

@@ -51,7 +51,7 @@ bool mnt_at(const char *path, struct mnt *m);
 size_t holders(const struct mnt *m, char *buf, size_t size);
 int server_path(const char *name, char *buf, size_t size);
 pid_t spawn(char *const argv[], const int *fds, int nfds, int logfd);
-int wait_ready(int fd, pid_t pid, int *status);
+int wait_ready(int fd, pid_t pid, const char *name, const char *what);
 void status_text(char *buf, size_t size, int status);
 int wait_child(pid_t pid, char *how, size_t size);
 int exit_code(int status);
@@ -60,11 +60,12 @@ void log_tail(const char *path, long from);
 int need_privileges(const char *what, bool net);
 int supervisor_start(const struct shim_opts *o, const char *id,
 		     const char *what, const char *server,
-		     int (*fn)(void *arg, int report, int logfd), void *arg);
+		     int (*fn)(void *arg, int *report, int logfd), void *arg);
+void supervisor_ready(int *report);
 
 /* fs.c, net.c: what run.c shares with the moves */
-int fs_target(const struct shim_opts *o, const char *dir, char *canon,
-	      bool moving);
+int fs_canon(const char *dir, char *canon);
+int fs_movable(const struct shim_opts *o, const char *canon);
 int fs_start(const struct shim_opts *o, const char *dir, int src_fd,
 	     int logfd, pid_t *pid, struct mnt *m);
 bool fs_detach(const char *dir, int id);

@@ -322,7 +322,7 @@ int net_start(const struct shim_opts *o, const char *port_a,
 {
 	char server[PATH_MAX], mtus[16];
 	char *argv[16];
-	int ready[2], argc = 0, status = 0;
+	int ready[2], argc = 0, ret;
 
 	if (server_path("hk-net-server", server, sizeof(server))) {
 		err("cannot find hk-net-server (set HK_NET_SERVER)");
@@ -346,17 +346,14 @@ int net_start(const struct shim_opts *o, const char *port_a,
 	}
 	*pid = spawn(argv, &ready[1], 1, logfd);
 	close(ready[1]);
-	if (*pid < 0 || wait_ready(ready[0], *pid, &status)) {
-		char how[128];
-
-		status_text(how, sizeof(how), status);
-		err("net: hk-net-server for %s and %s ended with %s before it was ready",
-		    port_a, port_b, *pid < 0 ? "no start" : how);
-		close(ready[0]);
-		return SHIM_FAIL;
+	if (*pid < 0) {
+		err_perror(errno, "fork");
+		ret = SHIM_FAIL;
+	} else {
+		ret = wait_ready(ready[0], *pid, "hk-net-server", port_a);
 	}
 	close(ready[0]);
-	return 0;
+	return ret;
 }
 
 struct net_sup {
@@ -367,7 +364,7 @@ struct net_sup {
 
 /* The supervisor (see supervisor_start()): switch the link to the
  * server's ports, write the record, tell the caller, then supervise. */
-static int net_supervisor(void *arg, int report, int logfd)
+static int net_supervisor(void *arg, int *report, int logfd)
 {
 	struct net_sup *sup = arg;
 	const struct shim_opts *o = sup->o;
@@ -422,10 +419,9 @@ static int net_supervisor(void *arg, int report, int logfd)
 	end_close(&a);
 	end_close(&b);
 	info("%s moved to hk-net-server (pid %d)", name, (int)pid);
-	ret = write(report, "ok", 2) == 2 ? 0 : SHIM_FAIL;
-	close(report);
+	supervisor_ready(report);
 	net_supervise(o, id, name, pid);
-	return ret;
+	return 0;
 
 out_restore:
 	if (net_restore(rec))
@@ -480,10 +476,8 @@ int shim_net_move(const struct shim_opts *o, const char *link)
 	if (ret)
 		return ret;
 	ret = state_prepare(o);
-	if (ret) {
-		err_perror(-ret, "state directory %s", state_dir(o));
-		return SHIM_FAIL;
-	}
+	if (ret)
+		return ret;
 	rec = net_record(o, ns, ifname, id);
 	if (rec) {
 		bool live = record_proc_alive(rec, "supervisor");

@@ -295,25 +295,34 @@ pid_t spawn(char *const argv[], const int *fds, int nfds, int logfd)
 }
 
 /*
- * Wait for the newline a server writes to its --ready-fd.
+ * wait_ready() - wait for the newline the server @pid writes to its
+ * --ready-fd, @fd
+ * @name:	the server, and @what what it serves, for the message
  *
- * Return: 0 when it came; -1 when the server ended first (its wait
- * status in @status) or did not answer in 30 s (then it is killed)
+ * Return: 0 when it came; when the server ended first (or did not answer
+ * in 30 s: it is killed then), SHIM_USAGE if it refused its arguments
+ * (exit 2), SHIM_FAIL otherwise, with the reason logged
  */
-int wait_ready(int fd, pid_t pid, int *status)
+int wait_ready(int fd, pid_t pid, const char *name, const char *what)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
+	char c, how[128];
+	int status;
 
 	if (poll(&p, 1, READY_TIMEOUT_MS) == 1 && read(fd, &c, 1) == 1)
 		return 0;
 	if (p.revents == 0) {
-		err("the server did not get ready in %d s", READY_TIMEOUT_MS / 1000);
+		err("%s for %s did not get ready in %d s", name, what,
+		    READY_TIMEOUT_MS / 1000);
 		kill(pid, SIGKILL);
 	}
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+	status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	return -1;
+	status_text(how, sizeof(how), status);
+	err("%s for %s ended with %s before it was ready", name, what, how);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 2 ? SHIM_USAGE :
+							       SHIM_FAIL;
 }
 
 /* "exit status N" or "signal NAME", for the log. */
@@ -404,27 +413,41 @@ int need_privileges(const char *what, bool net)
 }
 
 /*
+ * supervisor_ready() - tell the caller of supervisor_start() that the move
+ * is done; the supervisor goes on supervising
+ */
+void supervisor_ready(int *report)
+{
+	if (write(*report, "ok", 2) != 2)
+		warn("the caller of the move went away");
+	close(*report);
+	*report = -1;
+}
+
+/*
  * supervisor_start() - run @fn as the supervisor of a move, detached from
  * the caller (a double fork: a long-lived caller has no child to reap)
  * @o:		options (the state directory, for the log)
  * @id:		the move's record id; its log is STATE/ID.log
  * @what:	the target, and @server the server, for messages
- * @fn:		the supervisor: it starts the server, writes "ok" to
- *		@report once the move is done, closes it, and supervises; its
- *		stderr is the log, and @logfd is for the server
+ * @fn:		the supervisor: it starts the server, calls supervisor_ready()
+ *		once the move is done, and supervises; when it returns
+ *		without having called it, its return value is the caller's.
+ *		Its stderr is the log, and @logfd is for the server.
  * @arg:	for @fn
  *
- * Return: 0 when the move is done; SHIM_FAIL when not, after copying to
- * stderr what the log gained meanwhile (the reason)
+ * Return: 0 when the move is done; else @fn's SHIM_ code (SHIM_FAIL if it
+ * died), after copying to stderr what the log gained meanwhile (the reason)
  */
 int supervisor_start(const struct shim_opts *o, const char *id,
 		     const char *what, const char *server,
-		     int (*fn)(void *arg, int report, int logfd), void *arg)
+		     int (*fn)(void *arg, int *report, int logfd), void *arg)
 {
 	char log[PATH_MAX + SHIM_ID_MAX], ok[2];
-	int logfd, report[2];
+	int logfd, report[2], ret;
 	long from;
 	pid_t mid;
+	ssize_t n;
 
 	state_file(log, o, id, "log");
 	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -445,19 +468,28 @@ int supervisor_start(const struct shim_opts *o, const char *id,
 		log_set_stamp(true);
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGINT, SIG_IGN);
-		_exit(fn(arg, report[1], logfd));
+		ret = fn(arg, &report[1], logfd);
+		if (report[1] >= 0) {
+			/* not ready: the code is the caller's answer */
+			unsigned char c = ret ? (unsigned char)ret : SHIM_FAIL;
+
+			n = write(report[1], &c, 1);
+			(void)n;
+		}
+		_exit(ret);
 	}
 	close(report[1]);
 	if (mid > 0)
 		waitpid(mid, NULL, 0);
-	if (mid > 0 && read(report[0], ok, 2) == 2) {
-		close(report[0]);
-		close(logfd);
+	n = mid > 0 ? read(report[0], ok, 2) : 0;
+	close(report[0]);
+	close(logfd);
+	if (n == 2 && !memcmp(ok, "ok", 2)) {
 		info("%s: moved to %s; the supervisor logs to %s", what, server, log);
 		return 0;
 	}
-	close(report[0]);
-	close(logfd);
 	log_tail(log, from);
-	return SHIM_FAIL;
+	if (from == 0)	/* said above; a failed first move leaves nothing */
+		unlink(log);
+	return n == 1 && ok[0] == SHIM_USAGE ? SHIM_USAGE : SHIM_FAIL;
 }

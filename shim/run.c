@@ -229,7 +229,9 @@ static int run_fs(const struct shim_opts *o, struct runner *r, const char *dir)
 	pid_t pid;
 	int ret, src_fd;
 
-	ret = fs_target(o, dir, canon, true);
+	ret = fs_canon(dir, canon);
+	if (!ret)
+		ret = fs_movable(o, canon);
 	if (ret)
 		return ret;
 	src_fd = open(canon, O_PATH | O_DIRECTORY | O_CLOEXEC);

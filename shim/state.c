@@ -36,23 +36,27 @@ const char *state_dir(const struct shim_opts *o)
 	return env && *env ? env : SHIM_STATE_DIR;
 }
 
-/* mkdir -p the state directory, mode 0755. */
+/* mkdir -p the state directory, mode 0755: 0, or SHIM_FAIL (said). */
 int state_prepare(const struct shim_opts *o)
 {
 	char path[PATH_MAX];
 	size_t len;
 
 	len = (size_t)snprintf(path, sizeof(path), "%s", state_dir(o));
-	if (len >= sizeof(path))
-		return -ENAMETOOLONG;
+	if (len >= sizeof(path)) {
+		err_perror(ENAMETOOLONG, "state directory %s", state_dir(o));
+		return SHIM_FAIL;
+	}
 	for (char *p = path + 1; ; p++) {
 		char c = *p;
 
 		if (c && c != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
+		if (mkdir(path, 0755) && errno != EEXIST) {
+			err_perror(errno, "state directory %s", path);
+			return SHIM_FAIL;
+		}
 		*p = c;
 		if (!c)
 			break;

@@ -84,7 +84,7 @@ check "the same paths show the same files" grep -qx kernel "$D/before"
 check "status --json lists the move, server alive" \
 	test "$(jq -r --arg d "$D" '.[] | select(.target == $d) | .alive' "$T/status.json")" = true
 srv=$(server_pid "$D")
-bad "fs move of a moved directory" "already served by hk-fs-server" fs move "$D"
+bad "fs move of a moved directory" "is already moved" fs move "$D"
 echo served >"$D/new"
 echo "through the old descriptor" >&7
 exec 7>&-
