@@ -227,7 +227,7 @@ static int fs_supervisor(void *arg, int *report, int logfd)
 	info("%s moved to hk-fs-server (pid %d)", dir, (int)pid);
 	supervisor_ready(report);
 	fs_supervise(o, id, dir, pid, m.id);
-	return ret;
+	return 0;
 }
 
 int shim_fs_move(const struct shim_opts *o, const char *dir)

@@ -444,7 +444,7 @@ int supervisor_start(const struct shim_opts *o, const char *id,
 		     int (*fn)(void *arg, int *report, int logfd), void *arg)
 {
 	char log[PATH_MAX + SHIM_ID_MAX], ok[2];
-	int logfd, report[2], ret;
+	int logfd, report[2];
 	long from;
 	pid_t mid;
 	ssize_t n;
@@ -460,6 +460,8 @@ int supervisor_start(const struct shim_opts *o, const char *id,
 	from = lseek(logfd, 0, SEEK_END);
 	mid = fork();
 	if (mid == 0) {
+		int ret;
+
 		setsid();
 		if (fork())
 			_exit(0);
