@@ -10,6 +10,8 @@
 #   track PID                        a process for kill_tracked to kill
 #   kill_tracked                     SIGKILL every tracked process (cleanups)
 #   wait_gone PID [TENTHS]           PID ended within TENTHS of a second (50)
+#   ms_until CMD...                  milliseconds until CMD succeeds (it is
+#                                    tried every 10 ms, for 3 s at most)
 #   refused "description" WANT CMD...
 #                                    CMD exits 2 saying WANT, and what the
 #                                    caller's state_now prints is the same
@@ -73,6 +75,15 @@ wait_gone() {
 		[ $_i -gt "${2:-50}" ] && return 1
 		sleep 0.1
 	done
+}
+
+ms_until() {
+	_t0=$(date +%s%N)
+	until "$@"; do
+		[ $(( ($(date +%s%N) - _t0) / 1000000 )) -gt 3000 ] && break
+		sleep 0.01
+	done
+	echo $(( ($(date +%s%N) - _t0) / 1000000 ))
 }
 
 refused() {

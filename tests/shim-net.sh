@@ -199,12 +199,10 @@ check "no record is left" test "$(records)" -eq 0
 "$SHIM" status --json >"$T/status.json"
 srv=$(jq -r '.[0].server' "$T/status.json")
 kill -9 "$srv"
-t0=$(date +%s%N)
-while [ "$(kind "$A" va)" != veth ]; do
-	[ $(( ($(date +%s%N) - t0) / 1000000 )) -gt 3000 ] && break
-	sleep 0.01
-done
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+veth_back() {
+	[ "$(kind "$A" va)" = veth ]
+}
+ms=$(ms_until veth_back)
 diag "the veth was back ${ms} ms after kill -9 of hk-net-server"
 check "kill -9 of the server: the veth is back within a second" test "$ms" -le 1000
 sleep 0.2
