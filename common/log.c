@@ -39,6 +39,20 @@ void log_init(const char *prog, enum log_level level)
 }
 
 /**
+ * log_set_level() - change the most verbose level printed
+ * @level:	LOG_LEVEL_SILENT drops everything
+ *
+ * Return: the level it replaces, to be set again later
+ */
+enum log_level log_set_level(enum log_level level)
+{
+	enum log_level old = log_max;
+
+	log_max = level;
+	return old;
+}
+
+/**
  * log_prog() - the program name given to log_init()
  *
  * Return: the name, without any directory part

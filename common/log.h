@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 enum log_level {
+	LOG_LEVEL_SILENT = -1,
 	LOG_LEVEL_ERR,
 	LOG_LEVEL_WARN,
 	LOG_LEVEL_INFO,
@@ -19,6 +20,7 @@ enum log_level {
 
 void log_init(const char *prog, enum log_level level);
 const char *log_prog(void);
+enum log_level log_set_level(enum log_level level);
 void log_set_stamp(bool on);
 void log_msg(enum log_level level, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

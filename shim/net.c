@@ -461,6 +461,12 @@ int net_link_read(const char *link, struct json_object **a,
 	return ret;
 }
 
+int shim_net_ends(const char *link, struct json_object **near,
+		  struct json_object **far)
+{
+	return net_link_read(link, near, far);
+}
+
 int shim_net_move(const struct shim_opts *o, const char *link)
 {
 	char ns[256], ifname[IFNAMSIZ], name[300], id[SHIM_ID_MAX];

@@ -36,6 +36,13 @@ int shim_fs_revert(const struct shim_opts *o, const char *dir);
 int shim_net_move(const struct shim_opts *o, const char *link);
 int shim_net_revert(const struct shim_opts *o, const char *link);
 
+/*
+ * Both ends of the veth @link ([NS/]IFNAME) as the shim records them:
+ * {ns, ifname, mac, mtu, up, addrs: [{family, local, ...}], routes}.
+ */
+int shim_net_ends(const char *link, struct json_object **near,
+		  struct json_object **far);
+
 /* The moves on record, as a JSON array; stale records are cleaned first. */
 int shim_status(const struct shim_opts *o, struct json_object **moves);
 
