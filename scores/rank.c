@@ -26,6 +26,9 @@
 /* Fixed point for penalties: 2^-40 (about 1e-12) per unit. */
 #define RANK_FIX_SCALE		0x1.0p40
 #define RANK_FIX_MAX_ABS	1e3	/* ln-ratio; e^1000 is no real ratio */
+/* A total within this much over the budget is within it: penalties are
+ * measured numbers, and 0.3 + 0.3 must fit a budget of 0.6. */
+#define RANK_BUDGET_TOL		1e-9
 
 /**
  * hks_normalise() - scale values so that the largest magnitude is 1
@@ -245,7 +248,9 @@ static int64_t sel_fix_up(double x)
  * @out:	total gain, total penalty and count of the choice
  *
  * A candidate with a penalty <= 0 costs nothing (it may even give budget
- * back) and is always chosen.  Among choices of equal gain the one with
+ * back) and is always chosen.  A total over the budget by less than 1e-9
+ * is within it, so that binary rounding does not turn away a set whose
+ * penalties add up to the budget exactly.  Among choices of equal gain the one with
  * the smaller total penalty wins.
  *
  * Return: 0, -EINVAL, -ENOMEM
@@ -268,7 +273,7 @@ int hks_select(const struct hks_candidate *cand, size_t n, double budget,
 			return -EINVAL;
 	}
 
-	room = (int64_t)floor(budget * RANK_FIX_SCALE);
+	room = (int64_t)floor((budget + RANK_BUDGET_TOL) * RANK_FIX_SCALE);
 	items = malloc((n ? n : 1) * sizeof(*items));
 	s.take = calloc(n ? n : 1, sizeof(*s.take));
 	s.best_take = calloc(n ? n : 1, sizeof(*s.best_take));

@@ -160,6 +160,19 @@ static void test_select_edges(void **state)
 	assert_near(s.gain, 55, 0);
 	assert_true(s.penalty <= 0.1);
 
+	/* penalties that add up to the budget exactly fit it */
+	{
+		const struct hks_candidate t[] = {
+			{ "a", 1, 0.5, 3 }, { "b", 2, 0.3, 2 }, { "c", 4, 0.3, 2 },
+		};
+		bool ch[3];
+
+		assert_int_equal(hks_select(t, 3, 0.6, ch, &s), 0);
+		assert_false(ch[0]);
+		assert_true(ch[1] && ch[2]);
+		assert_near(s.gain, 4, 1e-12);
+	}
+
 	/* budget 0: only what costs nothing */
 	assert_int_equal(hks_select(c, 3, 0, chosen, &s), 0);
 	assert_true(chosen[0]);
@@ -193,7 +206,7 @@ static double brute_force(const struct hks_candidate *c, size_t n,
 				g += c[i].gain;
 			}
 		}
-		if (p <= budget && g > best)
+		if (p <= budget + 1e-9 && g > best)
 			best = g;
 	}
 	return best;
@@ -228,7 +241,7 @@ static void test_select_brute_force(void **state)
 				g += c[i].gain;
 			}
 		}
-		if (p > budget)
+		if (p > budget + 1e-9)
 			fail_msg("trial %d: over budget: %.17g > %.17g", trial, p, budget);
 		assert_near(g, s.gain, 1e-9);
 		assert_near(s.gain, brute_force(c, n, budget), 1e-9);
