@@ -1,0 +1,229 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# migrate.sh - hk-migrate: configuration files good and bad (FILE:LINE,
+# nothing measured), ranking and budgeted selection on fixed measurements
+# (--replay), a full --demo run (the table, the JSON against its schema,
+# nothing left behind), an A-against-A run that finds no change, bad
+# candidates reported as not measured while the plan goes on, and move,
+# status and revert through the shim.  Everything it makes is removed on
+# exit, passed or not.
+
+. "${HK_SRCDIR:-.}/tests/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (FUSE mounts, network namespaces)"
+[ -c /dev/fuse ] || skip_all "needs /dev/fuse"
+[ -c /dev/net/tun ] || skip_all "needs /dev/net/tun"
+require_cmd jq ip /usr/bin/python3 gnuplot
+
+MIG="$HK_BUILDDIR/hk-migrate"
+SCHEMA="$HK_SRCDIR/doc/hk-migrate-plan.schema.json"
+FIXED="$HK_SRCDIR/tests/plan-fixed.json"
+export HK_STATE_DIR="$T/state"
+NS=hkmig$$
+
+mig_cleanup() {
+	for p in $(pgrep -f "^$MIG .*$T" 2>/dev/null); do kill "$p"; done
+	grep " $T/.* fuse" /proc/self/mounts | while read -r _ m _; do umount -l "$m"; done
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$NS"); do
+		ip netns del "$n"
+	done
+	rm -rf "$T"
+}
+trap mig_cleanup EXIT
+trap 'exit 1' INT TERM
+mkdir -p "$T/state" "$T/d1" "$T/d2"
+
+# what the plan could leave behind: mounts, namespaces, servers, scratch
+leftovers() {
+	grep -c " $T.* fuse" /proc/self/mounts
+	ip netns list | grep -c "^hkdemo"
+	pgrep -fc "hk-(fs|net)-server.* $T" || true
+	find "$T" -name '.hk-migrate.*' | wc -l
+	ls -d /tmp/hk-demo.* 2>/dev/null | wc -l
+}
+jqt() {
+	jqt "$@" >/dev/null
+}
+schema_ok() {
+	/usr/bin/python3 - "$SCHEMA" "$1" <<'EOF'
+import json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+EOF
+}
+
+# --- configuration files --------------------------------------------
+cat >"$T/good.ini" <<EOF
+# a plan of two candidates
+[plan]
+alpha = 0.2
+beta = 0.8
+pairs = 3
+
+[fs:$T/d1]
+effort = 3
+gain = 5
+workloads = seqread, meta
+
+[net:$NS.a/v0]
+EOF
+"$MIG" list --config "$T/good.ini" >"$T/list" 2>&1
+check "a good configuration is read" grep -q "^fs:$T/d1 *3 *5  seqread meta$" "$T/list"
+check "a candidate without keys takes its kind's defaults" \
+	grep -q "^net:$NS.a/v0 *2 *1  stream rr$" "$T/list"
+
+cat >"$T/bad.ini" <<EOF
+[plan]
+alpha = -1
+frob = 2
+[fs:relative]
+[fs:$T/d1]
+effort = x
+workloads = seqread stream
+workloads = meta
+this line is bad
+[fs:$T/d1]
+[fs:$T/d2]
+workloads = command
+EOF
+state_now() {
+	leftovers
+	ls -a "$T/d1" "$T/d2"
+}
+refused "a bad configuration is refused and nothing is measured" "9 errors" \
+	"$MIG" plan --config "$T/bad.ini"
+for want in "bad.ini:2: alpha: '-1' is not a number" "bad.ini:3: unknown key 'frob'" \
+	"bad.ini:4: \[fs:relative\]" "bad.ini:6: effort: 'x'" \
+	"bad.ini:7: 'stream' is not a workload of fs" "bad.ini:8: 'workloads' is set twice" \
+	"bad.ini:9: expected NAME = VALUE" "bad.ini:10: \[fs:$T/d1\] is also at line 5" \
+	"bad.ini:11: \[fs:$T/d2\]: the workload 'command' needs"; do
+	check "error reported as FILE:LINE: ${want%%:*}:${want#*:}" grep -q -- "$want" "$T/refused.out"
+done
+refused "an unreadable configuration is refused" "cannot read the configuration" \
+	"$MIG" plan --config "$T/none.ini"
+printf '[plan]\npairs = 3\n' >"$T/empty.ini"
+refused "a configuration without candidates is refused" "empty.ini:2: no candidate" \
+	"$MIG" plan --config "$T/empty.ini"
+refused "--weights that do not sum to 1 are refused" "--weights" \
+	"$MIG" plan --replay "$FIXED" --weights 0.5,0.5,0.5
+refused "a plot that is neither PNG nor SVG is refused" "must end in .png or .svg" \
+	"$MIG" plan --replay "$FIXED" --plot "$T/x.gif"
+refused "an unknown candidate kind is refused" "is not a candidate" \
+	"$MIG" ab "disk:$T/d1"
+
+# --- ranking and selection on fixed measurements -----------------------
+"$MIG" plan --replay "$FIXED" --json - >"$T/r1.json"
+check "replay ranks by j = 0.5 c~ + 0.5 p~" \
+	jqt '.ranking == ["fs:/srv/b", "fs:/srv/a", "net:n1/v0"]' "$T/r1.json"
+check "a candidate's penalty is the mean of its workloads'" \
+	jqt '.candidates[0].penalty == 0.5 and (.candidates[0].score - 0.625 | fabs) < 1e-12' "$T/r1.json"
+check "an unmeasured candidate is not ranked, and says why" \
+	jqt '.candidates[3].measured == false and (.candidates[3].why | test("could not be set up")) and (.candidates[3] | has("rank") | not)' "$T/r1.json"
+"$MIG" plan --replay "$FIXED" --alpha 1 --beta 0 --json - >"$T/r2.json"
+check "--alpha 1 --beta 0 ranks by effort alone" \
+	jqt '.ranking == ["fs:/srv/a", "fs:/srv/b", "net:n1/v0"]' "$T/r2.json"
+"$MIG" plan --replay "$FIXED" --budget 0.6 --weights 0.5,0.3,0.2 --json - >"$T/r3.json"
+check "--budget 0.6 takes the most gain within it (b + n1: 4, not a: 3)" \
+	jqt '.selection.chosen == ["fs:/srv/b", "net:n1/v0"] and .selection.gain == 4' "$T/r3.json"
+check "U of all in kernel, the hybrid and all moved, as computed by hand" \
+	jqt '(.utility.all_in_kernel - 0.3 | fabs) < 1e-12 and
+	       (.utility.hybrid - 0.278929205113922 | fabs) < 1e-12 and
+	       (.utility.all_moved - 0.399861325109424 | fabs) < 1e-12' "$T/r3.json"
+"$MIG" plan --replay "$FIXED" --budget 0.5 --json - >"$T/r4.json"
+check "--budget 0.5 takes a alone (gain 3)" jqt '.selection.chosen == ["fs:/srv/a"]' "$T/r4.json"
+"$MIG" plan --replay "$FIXED" --weights 0.5,0.3,0.2 --json - >"$T/r5.json"
+check "without a budget the hybrid has the best U of all the sets" \
+	jqt '.utility.hybrid >= .utility.all_in_kernel and .utility.hybrid >= .utility.all_moved and .utility.hybrid > 0.40' "$T/r5.json"
+"$MIG" plan --replay "$FIXED" --budget 0.6 --weights 0.5,0.3,0.2 --json - >"$T/r3b.json"
+check "the same data give byte-identical JSON" cmp -s "$T/r3.json" "$T/r3b.json"
+"$MIG" plan --replay "$FIXED" --budget 0.6 >"$T/r3.txt"
+check "the table marks the chosen moves" grep -q "^1 *fs:/srv/b .* yes$" "$T/r3.txt"
+check "the replayed plan matches its schema" schema_ok "$T/r3.json"
+
+# --- bad candidates: reported, the plan goes on, nothing left moved ---
+ip netns add "$NS.a"
+ip netns add "$NS.b"
+ip -n "$NS.a" link add v0 type veth peer name v1 netns "$NS.b"
+ip -n "$NS.a" addr add 10.91.0.1/24 dev v0
+ip -n "$NS.b" addr add 10.91.0.2/24 dev v1
+ip -n "$NS.a" link set v0 up
+ip -n "$NS.b" link set v1 up
+ip -n "$NS.a" tuntap add mode tap name tap0
+cat >"$T/mixed.ini" <<EOF
+[fs:$T/d1]
+workloads = meta
+[fs:$T/missing]
+[net:$NS.a/tap0]
+[net:$NS.a/nothing]
+[fs:$T/d2]
+workloads = command
+command = false
+EOF
+"$MIG" plan --config "$T/mixed.ini" --pairs 2 --warmup 0 --seconds 0.1 \
+	--json "$T/mixed.json" >"$T/mixed.txt" 2>"$T/mixed.err"
+ok $? "a plan with bad candidates completes"
+check "the good candidate is measured" \
+	jqt '.candidates[0].measured and .candidates[0].rank == 1' "$T/mixed.json"
+check "a missing directory is not measured, with the reason" \
+	grep -q "^fs:$T/missing .*not measured: $T/missing is not a directory" "$T/mixed.txt"
+check "a TAP device is not a movable link" \
+	grep -q "net:$NS.a/tap0 .*not measured: .*is not a veth" "$T/mixed.txt"
+check "an unknown link is not measured" \
+	grep -q "net:$NS.a/nothing .*not measured: .*is not a veth" "$T/mixed.txt"
+check "a failing workload is not measured, with its exit" \
+	grep -q "fs:$T/d2 .*not measured: A: workload command failed (exit 1): 'false' exited with 1" "$T/mixed.txt"
+check "nothing of the bad plan is left behind" test "$(leftovers | tr '\n' ' ')" = "0 0 0 0 0 "
+check "nothing is left moved" test "$(ls "$T/state" | grep -c json)" = 0
+
+# --- A against A: no change ---------------------------------------------
+"$MIG" ab "fs:$T/d1" --workload randread --self-check --pairs 8 --seconds 0.2 \
+	--json "$T/aa.json" >"$T/aa.txt" 2>"$T/aa.err"
+ok $? "ab --self-check runs"
+check "A against A gives no-change" \
+	jqt '.candidates[0].workloads[0].self_check_ab.ab.verdict == "no-change"' "$T/aa.json"
+check "its noise is the theta of the A/B verdict" \
+	jqt '.candidates[0].workloads[0] as $w | ($w.ab.method.theta >= 0.01) and
+	       ($w.self_check_ab.ab.ci | map(log | fabs) | max) as $n |
+	       (($w.ab.method.theta - ([$n, 0.01] | max)) | fabs) < 1e-12' "$T/aa.json"
+check "the A/A row is in the table" grep -q "^A against A .*randread .*no-change" "$T/aa.txt"
+
+# --- the demo -----------------------------------------------------------
+t0=$(date +%s)
+"$MIG" plan --demo --json "$T/demo.json" --plot "$T/demo.svg" >"$T/demo.txt" 2>"$T/demo.err"
+rc=$?
+t1=$(date +%s)
+ok $rc "plan --demo completes"
+[ $rc -eq 0 ] || diag "$(tail -20 "$T/demo.err")"
+diag "plan --demo took $((t1 - t0)) s"
+check "the demo's table has its three candidates, measured" \
+	test "$(grep -cE '^(fs:/tmp/hk-demo\.[^ ]*/(passthrough|cache)|net:hkdemo[0-9]+\.a/hkdemo0) +(seqread|stream) ' "$T/demo.txt")" = 3
+check "the demo's table ranks them and weighs U" \
+	grep -q "^  all in kernel   U = " "$T/demo.txt"
+check "the demo's JSON matches its schema" schema_ok "$T/demo.json"
+check "the demo's JSON has every sample: pairs and warm-up of A and B" \
+	jqt '[.candidates[].workloads[] | .runs | length] | all(. == 14)' "$T/demo.json"
+check "the demo's JSON has a model beside each built-in workload" \
+	jqt '[.candidates[].workloads[] | .model.name] | all(. == "throughput" or . == "latency")' "$T/demo.json"
+check "the plot is an SVG" grep -q "<svg" "$T/demo.svg"
+ip -n "$NS.a" link del tap0
+ip netns del "$NS.a"
+ip netns del "$NS.b"
+check "the demo leaves nothing behind" test "$(leftovers | tr '\n' ' ')" = "0 0 0 0 0 "
+check "no veth of the demo is left" test "$(ip -br link | grep -c hkdemo)" = 0
+
+# --- move, status, revert through the shim ------------------------------
+echo data >"$T/d2/f"
+"$MIG" move "fs:$T/d2" 2>"$T/move.err"
+ok $? "move fs:DIR"
+check "status lists the move" sh -c "'$MIG' status | grep -q '^fs:$T/d2 '"
+check "the moved directory is served by hk-fs-server" grep -q " $T/d2 fuse.hk-fs-server" /proc/self/mounts
+check "its data is there" grep -q data "$T/d2/f"
+"$MIG" revert "fs:$T/d2" 2>>"$T/move.err"
+ok $? "revert fs:DIR"
+check "status is empty again" sh -c "'$MIG' status | grep -q '^nothing moved'"
+check "no mount is left" test "$(grep -c " $T" /proc/self/mounts)" = 0
+
+done_testing
