@@ -84,9 +84,9 @@ static int run_one(struct ab_ctx *ctx, const struct candidate *c,
 		   struct run_sample *s, char *why, size_t size)
 {
 	char seconds[32], fdarg[16], buf[4096], reason[1024] = "";
-	char *argv[16], *one[1] = { c->target };
 	struct json_object *res = NULL, *v;
-	int pipefd[2], status = 0, argc = 0, saved, ret;
+	int pipefd[2], status = 0, argc = 0, ret;
+	char *argv[16];
 	double t0, c0;
 	bool started = true;
 	ssize_t n;
@@ -125,11 +125,11 @@ static int run_one(struct ab_ctx *ctx, const struct candidate *c,
 	if (side == 'A') {
 		pid = fork();
 		if (pid == 0) {
-			int nsfd = -1;
-
 			close(pipefd[0]);
 			dup2(t->logfd, STDERR_FILENO);
 			if (c->kind == KIND_NET && t->near_ns[0]) {
+				int nsfd;
+
 				snprintf(buf, sizeof(buf), "/run/netns/%s", t->near_ns);
 				nsfd = open(buf, O_RDONLY | O_CLOEXEC);
 				if (nsfd < 0 || setns(nsfd, CLONE_NEWNET)) {
@@ -153,7 +153,9 @@ static int run_one(struct ab_ctx *ctx, const struct candidate *c,
 		ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	} else {
 		/* the shim's own messages go to the run's log, too */
-		saved = dup(STDERR_FILENO);
+		int saved = dup(STDERR_FILENO);
+		char *one[1] = { c->target };
+
 		dup2(t->logfd, STDERR_FILENO);
 		ret = shim_run(&ctx->shim, c->kind == KIND_FS ? one : NULL,
 			       c->kind == KIND_FS, c->kind == KIND_NET ? one : NULL,
@@ -467,7 +469,7 @@ void ab_model(const struct candidate *c, struct ab_result *r,
 {
 	const struct workload *wl = r->wl;
 	double c_sys = cal_const(cal, "c_sys"), c_ipc = cal_const(cal, "c_ipc");
-	double copy = cal_const(cal, "copy_byte"), t_a, c_copy, t;
+	double copy = cal_const(cal, "copy_byte"), c_copy;
 	bool passthrough = c->kind == KIND_FS && wl->data &&
 			   (!c->fast_path || !strcmp(c->fast_path, "passthrough"));
 	struct hks_throughput tp;
@@ -485,8 +487,9 @@ void ab_model(const struct candidate *c, struct ab_result *r,
 		r->model_penalty = -log(tp.bounded);
 	} else {
 		/* A's time per operation, in ns */
-		t_a = wl->higher_is_better ? 1e9 / r->res.median_a : r->res.median_a * 1e3;
-		t = fmax(0, t_a - 2 * c_sys - 2 * c_copy);
+		double t_a = wl->higher_is_better ? 1e9 / r->res.median_a : r->res.median_a * 1e3;
+		double t = fmax(0, t_a - 2 * c_sys - 2 * c_copy);
+
 		if (hks_latency(c_sys, c_ipc, c_copy, t, t, &lat))
 			return;
 		r->model_name = "latency";

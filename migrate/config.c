@@ -37,6 +37,7 @@ struct parse {
 	struct candidate *cur;	/* the section being read, NULL for [plan] */
 	bool in_plan, in_bad;
 	int errors;
+	size_t added;		/* candidates */
 	/* per candidate: which keys were seen, for duplicates */
 	unsigned int seen;
 };
@@ -363,6 +364,7 @@ static void section_start(struct parse *p, const char *name)
 	cfg->cand = grown;
 	cfg->cand[cfg->ncand] = c;
 	p->cur = &cfg->cand[cfg->ncand++];
+	p->added++;
 	p->in_bad = false;
 }
 
@@ -374,7 +376,7 @@ static void section_start(struct parse *p, const char *name)
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
-	char *s, *e;
+	char *s;
 
 	if (!fgets(str, num, p->f))
 		return NULL;
@@ -393,7 +395,8 @@ static char *reader(char *str, int num, void *stream)
 	if (!*s || *s == '#' || *s == ';')
 		return str;
 	if (*s == '[') {
-		e = strchr(s, ']');
+		char *e = strchr(s, ']');
+
 		if (!e) {
 			perr(p, p->line, "section header without ']'");
 			str[0] = '\0';
@@ -452,7 +455,7 @@ int config_load(const char *path, struct plan_cfg *cfg)
 	fclose(p.f);
 	if (ret > 0 && !p.errors)
 		perr(&p, ret, "syntax error");
-	if (!p.errors && cfg->ncand == before)
+	if (!p.errors && !p.added)
 		perr(&p, p.line, "no candidate: add a section [fs:/PATH] or [net:[NS/]IFNAME]");
 	if (p.errors) {
 		for (size_t i = before; i < cfg->ncand; i++)

@@ -33,15 +33,14 @@ static const char *const system_dirs[] = { "/proc", "/sys", "/dev", "/run", NULL
 
 static bool skip_mount(const char *dir, const char *fstype)
 {
-	size_t n;
-
 	if (!strncmp(fstype, "fuse", 4))
 		return true;	/* already in user space */
 	for (int i = 0; pseudo[i]; i++)
 		if (!strcmp(fstype, pseudo[i]))
 			return true;
 	for (int i = 0; system_dirs[i]; i++) {
-		n = strlen(system_dirs[i]);
+		size_t n = strlen(system_dirs[i]);
+
 		if (!strncmp(dir, system_dirs[i], n) && (!dir[n] || dir[n] == '/'))
 			return true;
 	}

@@ -305,15 +305,16 @@ static int hk_scores_path(char *buf, size_t size)
 /* The calibration for the models: from FILE, or measured now (quick). */
 static int calibration_load(const char *path, struct json_object **cal)
 {
-	char tmp[] = "/tmp/hk-migrate-cal.XXXXXX", prog[PATH_MAX];
+	char tmp[] = "/tmp/hk-migrate-cal.XXXXXX";
 	const char *file = path;
 	struct json_object *v;
-	int fd, status;
-	pid_t pid;
 
 	*cal = NULL;
 	if (!path) {
-		fd = mkstemp(tmp);
+		char prog[PATH_MAX];
+		int fd = mkstemp(tmp), status;
+		pid_t pid;
+
 		if (fd < 0)
 			return MIG_FAIL;
 		close(fd);

@@ -484,13 +484,19 @@ static void serve_one(int fd)
 {
 	char *buf = malloc(NET_CHUNK), mode;
 	uint64_t total = 0;
-	ssize_t r;
 
 	if (!buf || !read_full(fd, &mode, 1))
 		_exit(1);
 	if (mode == 'S') {
-		while ((r = read(fd, buf, NET_CHUNK)) > 0 || (r < 0 && errno == EINTR))
-			total += r > 0 ? (uint64_t)r : 0;
+		for (;;) {
+			ssize_t r = read(fd, buf, NET_CHUNK);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			total += (uint64_t)r;
+		}
 		write_full(fd, &total, sizeof(total));
 	} else {
 		while (read_full(fd, buf, RR_SIZE) && write_full(fd, buf, RR_SIZE))
@@ -507,7 +513,7 @@ static int wl_serve(const char *addr, int ready)
 	socklen_t len = sizeof(ss);
 	struct addrinfo *ai;
 	char port[16];
-	int fd, c, one = 1;
+	int fd, one = 1;
 
 	signal(SIGCHLD, SIG_IGN);
 	if (getaddrinfo(addr, "0", &hints, &ai)) {
@@ -530,7 +536,8 @@ static int wl_serve(const char *addr, int ready)
 		return 1;
 	close(ready);
 	for (;;) {
-		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
 		if (c < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -582,7 +589,7 @@ static int wl_command(const struct workload *wl, const char *cmd, double *t)
  */
 int peer_start(const char *ns, const char *addr, struct peer *p)
 {
-	char *exe = self_exe(), buf[16] = "", path[300];
+	char *exe = self_exe(), buf[16] = "";
 	int pipefd[2], nsfd = -1, status;
 	ssize_t n;
 	pid_t pid;
@@ -590,6 +597,8 @@ int peer_start(const char *ns, const char *addr, struct peer *p)
 	if (!exe)
 		return -ENOENT;
 	if (*ns) {
+		char path[300];
+
 		snprintf(path, sizeof(path), "/run/netns/%s", ns);
 		nsfd = open(path, O_RDONLY | O_CLOEXEC);
 		if (nsfd < 0) {

@@ -43,7 +43,7 @@ leftovers() {
 	ls -d /tmp/hk-demo.* 2>/dev/null | wc -l
 }
 jqt() {
-	jqt "$@" >/dev/null
+	jq -e "$@" >/dev/null
 }
 schema_ok() {
 	/usr/bin/python3 - "$SCHEMA" "$1" <<'EOF'
