@@ -116,7 +116,8 @@ static int report_error(const char *name, int errnum, const char *fmt, ...)
 		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(errnum));
 	err("workload %s: %s", name, msg);
 	json_object_object_add(o, "error", json_object_new_string(msg));
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (write(result_fd, s, strlen(s)) < 0 || write(result_fd, "\n", 1) < 0)
 		err_perror(errno, "workload %s: cannot write the result", name);
 	json_object_put(o);
@@ -137,7 +138,8 @@ static int report(const struct workload *wl, double metric, double ops,
 	jsonnum_add(o, "seconds", seconds);
 	if (!isnan(p99))
 		jsonnum_add(o, "p99", p99);
-	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (write(result_fd, s, strlen(s)) < 0 || write(result_fd, "\n", 1) < 0) {
 		err_perror(errno, "workload %s: cannot write the result", wl->name);
 		ret = 1;
@@ -199,6 +201,23 @@ int workload_prepare(const struct workload *wl, const char *dir)
 	return ret;
 }
 
+/* The data file and an aligned buffer of @size for a run; 1 on failure,
+ * reported. */
+static int data_setup(const struct workload *wl, const char *dir, bool rd,
+		      size_t size, int *fd, char **buf)
+{
+	*fd = data_open(dir, rd ? O_RDONLY : O_WRONLY);
+	if (*fd < 0)
+		return report_error(wl->name, errno, "%s/" DATA_FILE, dir);
+	*buf = aligned_alloc(4096, size);
+	if (!*buf) {
+		close(*fd);
+		return report_error(wl->name, ENOMEM, "buffer");
+	}
+	memset(*buf, 0x5a, size);
+	return 0;
+}
+
 static int wl_seq(const struct workload *wl, const char *dir, double seconds)
 {
 	bool rd = !strcmp(wl->name, "seqread");
@@ -207,15 +226,8 @@ static int wl_seq(const struct workload *wl, const char *dir, double seconds)
 	char *buf;
 	int fd;
 
-	fd = data_open(dir, rd ? O_RDONLY : O_WRONLY);
-	if (fd < 0)
-		return report_error(wl->name, errno, "%s/" DATA_FILE, dir);
-	buf = aligned_alloc(4096, BLOCK);
-	if (!buf) {
-		close(fd);
-		return report_error(wl->name, ENOMEM, "buffer");
-	}
-	memset(buf, 0x5a, BLOCK);
+	if (data_setup(wl, dir, rd, BLOCK, &fd, &buf))
+		return 1;
 	if (rd) {	/* one pass to warm the caches, not timed */
 		for (off = 0; off < DATA_SIZE; off += BLOCK)
 			if (pread(fd, buf, BLOCK, off) != (ssize_t)BLOCK)
@@ -254,15 +266,8 @@ static int wl_rand(const struct workload *wl, const char *dir, double seconds)
 	char *buf;
 	int fd;
 
-	fd = data_open(dir, rd ? O_RDONLY : O_WRONLY);
-	if (fd < 0)
-		return report_error(wl->name, errno, "%s/" DATA_FILE, dir);
-	buf = aligned_alloc(4096, SMALL);
-	if (!buf) {
-		close(fd);
-		return report_error(wl->name, ENOMEM, "buffer");
-	}
-	memset(buf, 0xa5, SMALL);
+	if (data_setup(wl, dir, rd, SMALL, &fd, &buf))
+		return 1;
 	t0 = now_s();
 	do {
 		off_t off = (off_t)(rnd_next(&seed) % (DATA_SIZE / SMALL)) * SMALL;
