@@ -26,4 +26,10 @@ static inline uint64_t clock_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* the monotonic clock in seconds, for figures reported in seconds */
+static inline double clock_s(void)
+{
+	return (double)clock_ns() / (double)NS_PER_SEC;
+}
+
 #endif /* HK_CLOCK_H */

@@ -121,7 +121,7 @@ static int run_one(struct ab_ctx *ctx, const struct candidate *c,
 	ftruncate(t->logfd, 0);
 	lseek(t->logfd, 0, SEEK_SET);
 	c0 = cpu_children();
-	t0 = now_s();
+	t0 = clock_s();
 	if (side == 'A') {
 		pid = fork();
 		if (pid == 0) {
@@ -164,7 +164,7 @@ static int run_one(struct ab_ctx *ctx, const struct candidate *c,
 		close(saved);
 		close(pipefd[1]);
 	}
-	s->wall = now_s() - t0;
+	s->wall = clock_s() - t0;
 	s->cpu = cpu_children() - c0;
 	s->side = side;
 	n = read(pipefd[0], buf, sizeof(buf) - 1);
@@ -225,19 +225,15 @@ static int target_open(const struct candidate *c, const struct workload *wl,
 	enum log_level lvl;
 	char addr[64];
 	struct stat st;
-	char *exe;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
 	t->logfd = memfd_create("hk-migrate-run", MFD_CLOEXEC);
-	exe = self_exe();
-	if (t->logfd < 0 || !exe) {
-		snprintf(why, size, "cannot prepare a run: %s", strerror(errno));
-		free(exe);
+	ret = t->logfd < 0 ? -errno : prog_self(t->exe, sizeof(t->exe));
+	if (ret) {
+		snprintf(why, size, "cannot prepare a run: %s", strerror(-ret));
 		return MIG_FAIL;
 	}
-	snprintf(t->exe, sizeof(t->exe), "%s", exe);
-	free(exe);
 	if (c->kind == KIND_FS) {
 		if (stat(c->target, &st) || !S_ISDIR(st.st_mode)) {
 			snprintf(why, size, "%s is not a directory", c->target);

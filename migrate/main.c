@@ -282,26 +282,6 @@ static void apply_cli(const struct cli *cli, struct plan_cfg *cfg)
 
 /* ------------------------------------------------------- calibration */
 
-static int hk_scores_path(char *buf, size_t size)
-{
-	char *exe = self_exe(), *slash;
-
-	if (exe && (slash = strrchr(exe, '/'))) {
-		*slash = '\0';
-		snprintf(buf, size, "%s/hk-scores", exe);
-		free(exe);
-		if (!access(buf, X_OK))
-			return 0;
-	} else {
-		free(exe);
-	}
-	snprintf(buf, size, "%s/hk-scores", BINDIR);
-	if (!access(buf, X_OK))
-		return 0;
-	snprintf(buf, size, "hk-scores");
-	return 0;
-}
-
 /* The calibration for the models: from FILE, or measured now (quick). */
 static int calibration_load(const char *path, struct json_object **cal)
 {
@@ -318,7 +298,8 @@ static int calibration_load(const char *path, struct json_object **cal)
 		if (fd < 0)
 			return MIG_FAIL;
 		close(fd);
-		hk_scores_path(prog, sizeof(prog));
+		if (prog_path("hk-scores", NULL, prog, sizeof(prog)))
+			snprintf(prog, sizeof(prog), "hk-scores");	/* from $PATH */
 		info("calibrating this machine for the models (%s calibrate --quick)", prog);
 		pid = fork();
 		if (pid == 0) {
@@ -360,7 +341,7 @@ struct progress {
 static void progress_cb(void *arg, const char *what, size_t n)
 {
 	struct progress *p = arg;
-	double el = now_s() - p->t0, left;
+	double el = clock_s() - p->t0, left;
 
 	p->done += n;
 	left = p->done ? el / (double)p->done * (double)(p->total - p->done) : 0;
@@ -468,7 +449,7 @@ static int cmd_plan(struct cli *cli, int argc, char **argv)
 	ctx.cal = rep.cal;
 	ctx.progress = progress_cb;
 	ctx.progress_arg = &prog;
-	prog.t0 = now_s();
+	prog.t0 = clock_s();
 	prog.tty = isatty(STDERR_FILENO);
 	for (size_t i = 0; i < cfg.ncand; i++)
 		prog.total += cfg.cand[i].nwl * ab_runs_per_workload(&cfg);
@@ -584,7 +565,7 @@ static int cmd_ab(struct cli *cli, int argc, char **argv)
 	ctx.cal = rep.cal;
 	ctx.progress = progress_cb;
 	ctx.progress_arg = &prog;
-	prog.t0 = now_s();
+	prog.t0 = clock_s();
 	prog.tty = isatty(STDERR_FILENO);
 	prog.total = c->nwl * ab_runs_per_workload(&cfg);
 	ret = plan_measure(&ctx, &rep);

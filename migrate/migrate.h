@@ -12,7 +12,9 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "clock.h"
 #include "hkscores.h"
+#include "prog.h"
 #include "shim.h"
 
 struct json_object;
@@ -203,9 +205,7 @@ void demo_teardown(struct demo *d);
 /* util.c */
 extern volatile sig_atomic_t interrupted;
 void catch_interrupts(void);
-char *self_exe(void);
 int remove_tree(const char *path);
-double now_s(void);
 void fmt_metric(char *buf, size_t size, double v);
 
 #endif /* HK_MIGRATE_H */

@@ -89,7 +89,7 @@ static void cand_sum(struct cand_result *r)
 int plan_measure(struct ab_ctx *ctx, struct plan_report *rep)
 {
 	const struct plan_cfg *cfg = ctx->cfg;
-	double t0 = now_s();
+	double t0 = clock_s();
 
 	rep->r = calloc(cfg->ncand ? cfg->ncand : 1, sizeof(*rep->r));
 	if (!rep->r)
@@ -142,7 +142,7 @@ int plan_measure(struct ab_ctx *ctx, struct plan_report *rep)
 		cand_sum(r);
 	}
 	getloadavg(rep->load_after, 3);
-	rep->elapsed = now_s() - t0;
+	rep->elapsed = clock_s() - t0;
 	return 0;
 }
 

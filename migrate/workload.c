@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -234,7 +235,7 @@ static int wl_seq(const struct workload *wl, const char *dir, double seconds)
 				goto io;
 		off = 0;
 	}
-	t0 = now_s();
+	t0 = clock_s();
 	do {
 		ssize_t n = rd ? pread(fd, buf, BLOCK, off) : pwrite(fd, buf, BLOCK, off);
 
@@ -243,11 +244,11 @@ static int wl_seq(const struct workload *wl, const char *dir, double seconds)
 		bytes += BLOCK;
 		off = (off + BLOCK) % DATA_SIZE;
 		if (off == 0 || (off % (8 * BLOCK)) == 0)
-			t = now_s() - t0;
+			t = clock_s() - t0;
 	} while (t < seconds);
 	if (!rd && fdatasync(fd))
 		goto io;
-	t = now_s() - t0;
+	t = clock_s() - t0;
 	free(buf);
 	close(fd);
 	return report(wl, bytes / t / 1e6, bytes / BLOCK, t, NAN);
@@ -268,7 +269,7 @@ static int wl_rand(const struct workload *wl, const char *dir, double seconds)
 
 	if (data_setup(wl, dir, rd, SMALL, &fd, &buf))
 		return 1;
-	t0 = now_s();
+	t0 = clock_s();
 	do {
 		off_t off = (off_t)(rnd_next(&seed) % (DATA_SIZE / SMALL)) * SMALL;
 		ssize_t n = rd ? pread(fd, buf, SMALL, off) : pwrite(fd, buf, SMALL, off);
@@ -280,14 +281,14 @@ static int wl_rand(const struct workload *wl, const char *dir, double seconds)
 					    rd ? "read" : "write");
 		}
 		if (++ops % 256 == 0)
-			t = now_s() - t0;
+			t = clock_s() - t0;
 	} while (t < seconds);
 	if (!rd && fdatasync(fd)) {
 		free(buf);
 		close(fd);
 		return report_error(wl->name, errno, "fdatasync");
 	}
-	t = now_s() - t0;
+	t = clock_s() - t0;
 	free(buf);
 	close(fd);
 	return report(wl, (double)ops / t, (double)ops, t, NAN);
@@ -301,7 +302,7 @@ static int wl_meta(const struct workload *wl, const char *dir, double seconds)
 	struct stat st;
 	int fd;
 
-	t0 = now_s();
+	t0 = clock_s();
 	do {
 		for (int i = 0; i < META_BATCH; i++) {
 			snprintf(path, sizeof(path), "%s/m%u.%d", dir, round, i);
@@ -321,7 +322,7 @@ static int wl_meta(const struct workload *wl, const char *dir, double seconds)
 		}
 		ops += 3 * META_BATCH;
 		round++;
-		t = now_s() - t0;
+		t = clock_s() - t0;
 	} while (t < seconds);
 	return report(wl, ops / t, ops, t, NAN);
 }
@@ -409,16 +410,16 @@ static int wl_stream(const struct workload *wl, const char *addr,
 	memset(buf, 'S', NET_CHUNK);
 	if (!write_full(fd, "S", 1))
 		goto io;
-	t0 = now_s();
+	t0 = clock_s();
 	do {
 		if (!write_full(fd, buf, NET_CHUNK))
 			goto io;
 		sent += NET_CHUNK;
-		t = now_s() - t0;
+		t = clock_s() - t0;
 	} while (t < seconds);
 	if (shutdown(fd, SHUT_WR) || !read_full(fd, &got, sizeof(got)))
 		goto io;
-	t = now_s() - t0;
+	t = clock_s() - t0;
 	free(buf);
 	close(fd);
 	if (got != sent)
@@ -462,9 +463,9 @@ static int wl_rr(const struct workload *wl, const char *addr,
 		close(fd);
 		return report_error(wl->name, e, "send");
 	}
-	t0 = now_s();
+	t0 = clock_s();
 	do {
-		t1 = now_s();
+		t1 = clock_s();
 		if (!write_full(fd, msg, sizeof(msg)) || !read_full(fd, msg, sizeof(msg))) {
 			e = errno ? errno : EPIPE;
 			free(rtt);
@@ -472,9 +473,9 @@ static int wl_rr(const struct workload *wl, const char *addr,
 			return report_error(wl->name, e, "after %zu round trips", n);
 		}
 		if (n < cap)
-			rtt[n++] = (now_s() - t1) * 1e6;
-	} while (now_s() - t0 < seconds);
-	t1 = now_s() - t0;
+			rtt[n++] = (clock_s() - t1) * 1e6;
+	} while (clock_s() - t0 < seconds);
+	t1 = clock_s() - t0;
 	close(fd);
 	qsort(rtt, n, sizeof(*rtt), cmp_double);
 	med = n % 2 ? rtt[n / 2] : (rtt[n / 2 - 1] + rtt[n / 2]) / 2;
@@ -563,7 +564,7 @@ static int wl_serve(const char *addr, int ready)
 static int wl_command(const struct workload *wl, const char *cmd, double *t)
 {
 	int status;
-	double t0 = now_s();
+	double t0 = clock_s();
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -575,7 +576,7 @@ static int wl_command(const struct workload *wl, const char *cmd, double *t)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return report_error(wl->name, errno, "wait");
-	*t = now_s() - t0;
+	*t = clock_s() - t0;
 	if (WIFSIGNALED(status))
 		return report_error(wl->name, 0, "'%s' was killed by signal %d", cmd,
 				    WTERMSIG(status));
@@ -594,25 +595,22 @@ static int wl_command(const struct workload *wl, const char *cmd, double *t)
  */
 int peer_start(const char *ns, const char *addr, struct peer *p)
 {
-	char *exe = self_exe(), buf[16] = "";
+	char exe[PATH_MAX], buf[16] = "";
 	int pipefd[2], nsfd = -1, status;
 	ssize_t n;
 	pid_t pid;
 
-	if (!exe)
+	if (prog_self(exe, sizeof(exe)))
 		return -ENOENT;
 	if (*ns) {
 		char path[300];
 
 		snprintf(path, sizeof(path), "/run/netns/%s", ns);
 		nsfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (nsfd < 0) {
-			free(exe);
+		if (nsfd < 0)
 			return -errno;
-		}
 	}
 	if (pipe(pipefd)) {
-		free(exe);
 		if (nsfd >= 0)
 			close(nsfd);
 		return -errno;
@@ -630,7 +628,6 @@ int peer_start(const char *ns, const char *addr, struct peer *p)
 		      fdarg, (char *)NULL);
 		_exit(127);
 	}
-	free(exe);
 	close(pipefd[1]);
 	if (nsfd >= 0)
 		close(nsfd);

@@ -23,6 +23,7 @@
 
 #include "internal.h"
 #include "log.h"
+#include "prog.h"
 
 #define READY_TIMEOUT_MS	30000
 
@@ -235,24 +236,8 @@ size_t holders(const struct mnt *m, char *buf, size_t size)
  */
 int server_path(const char *name, char *buf, size_t size)
 {
-	const char *env = getenv(strcmp(name, "hk-fs-server") ? "HK_NET_SERVER" :
-								"HK_FS_SERVER");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(buf, size, "%s", env);
-		return access(buf, X_OK) ? -errno : 0;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		snprintf(buf, size, "%s/%s", dirname(exe), name);
-		if (!access(buf, X_OK))
-			return 0;
-	}
-	snprintf(buf, size, "%s/%s", BINDIR, name);
-	return access(buf, X_OK) ? -errno : 0;
+	return prog_path(name, strcmp(name, "hk-fs-server") ? "HK_NET_SERVER" :
+							    "HK_FS_SERVER", buf, size);
 }
 
 /*
