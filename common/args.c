@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -30,6 +31,25 @@ bool args_ulong(const char *s, unsigned long min, unsigned long max,
 	errno = 0;
 	*out = strtoul(s, &end, 10);
 	return !errno && !*end && *out >= min && *out <= max;
+}
+
+/**
+ * args_double() - @s as a finite number from @min to @max
+ *
+ * Return: true when all of @s is the number and it is in range; the
+ * caller names the option, or the file and line, in its message
+ */
+bool args_double(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v) || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
 }
 
 /**

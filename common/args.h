@@ -11,6 +11,7 @@
 bool args_ulong(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out);
 
+bool args_double(const char *s, double min, double max, double *out);
 bool args_fd(const char *s, int *out);
 void notify_ready(int fd);
 

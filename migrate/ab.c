@@ -58,6 +58,22 @@ static double cpu_children(void)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
+/* What this process and all it starts write to stderr goes to @fd, until
+ * stderr_back(). */
+static int stderr_to(int fd)
+{
+	int saved = dup(STDERR_FILENO);
+
+	dup2(fd, STDERR_FILENO);
+	return saved;
+}
+
+static void stderr_back(int saved)
+{
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+}
+
 /* The last line of the run's log that says what went wrong. */
 static void log_reason(int fd, char *buf, size_t size)
 {
@@ -71,6 +87,9 @@ static void log_reason(int fd, char *buf, size_t size)
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (strstr(line, "error") || strstr(line, "cannot") || !best)
 			best = line;
+	if (best && !strncmp(best, log_prog(), strlen(log_prog())) &&
+	    !strncmp(best + strlen(log_prog()), ": ", 2))
+		best += strlen(log_prog()) + 2;	/* our own name says nothing */
 	if (best)
 		snprintf(buf, size, "%s", best);
 }
@@ -153,15 +172,13 @@ static int run_one(struct ab_ctx *ctx, const struct candidate *c,
 		ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	} else {
 		/* the shim's own messages go to the run's log, too */
-		int saved = dup(STDERR_FILENO);
+		int saved = stderr_to(t->logfd);
 		char *one[1] = { c->target };
 
-		dup2(t->logfd, STDERR_FILENO);
 		ret = shim_run(&ctx->shim, c->kind == KIND_FS ? one : NULL,
 			       c->kind == KIND_FS, c->kind == KIND_NET ? one : NULL,
 			       c->kind == KIND_NET, argv, &started);
-		dup2(saved, STDERR_FILENO);
-		close(saved);
+		stderr_back(saved);
 		close(pipefd[1]);
 	}
 	s->wall = clock_s() - t0;
@@ -222,8 +239,8 @@ static int target_open(const struct candidate *c, const struct workload *wl,
 		       struct target *t, char *why, size_t size)
 {
 	struct json_object *near = NULL, *far = NULL;
-	enum log_level lvl;
 	char addr[64];
+	int saved;
 	struct stat st;
 	int ret;
 
@@ -257,12 +274,11 @@ static int target_open(const struct candidate *c, const struct workload *wl,
 		}
 		return 0;
 	}
-	lvl = log_set_level(LOG_LEVEL_SILENT);
+	saved = stderr_to(t->logfd);
 	ret = shim_net_ends(c->target, &near, &far);
-	log_set_level(lvl);
+	stderr_back(saved);
 	if (ret) {
-		snprintf(why, size, "%s is not a veth whose ends are in this namespace or in /run/netns",
-			 c->target);
+		log_reason(t->logfd, why, size);	/* the shim says why */
 		return ret;
 	}
 	snprintf(t->near_ns, sizeof(t->near_ns), "%s",

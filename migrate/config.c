@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "log.h"
 #include "migrate.h"
 
@@ -190,17 +191,11 @@ bad:
 	return MIG_USAGE;
 }
 
-static bool parse_num(const char *s, double min, double max, double *out)
+/* hk-fs-server's fast paths, checked here so that a plan fails before it
+ * measures anything, not at its first B run. */
+bool fast_path_known(const char *s)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end || errno || !isfinite(v) || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
+	return !strcmp(s, "passthrough") || !strcmp(s, "cache") || !strcmp(s, "none");
 }
 
 static bool parse_bool(const char *s, bool *out)
@@ -234,12 +229,12 @@ static void plan_key(struct parse *p, const char *name, const char *value)
 	if (!strcmp(name, "alpha") || !strcmp(name, "beta")) {
 		if (!once(p, name[0] == 'a' ? 0 : 1, name))
 			return;
-		if (!parse_num(value, 0, 1e9, &v))
+		if (!args_double(value, 0, 1e9, &v))
 			perr(p, p->line, "%s: '%s' is not a number >= 0", name, value);
 		else
 			*(name[0] == 'a' ? &cfg->alpha : &cfg->beta) = v;
 	} else if (!strcmp(name, "budget")) {
-		if (once(p, 2, name) && !parse_num(value, 0, 1e9, &cfg->budget))
+		if (once(p, 2, name) && !args_double(value, 0, 1e9, &cfg->budget))
 			perr(p, p->line, "budget: '%s' is not a number >= 0 (a total penalty)", value);
 	} else if (!strcmp(name, "weights")) {
 		if (!once(p, 3, name))
@@ -255,23 +250,23 @@ static void plan_key(struct parse *p, const char *name, const char *value)
 
 		if (!once(p, pairs ? 4 : 5, name))
 			return;
-		if (!parse_num(value, pairs ? 1 : 0, 1000, &v) || v != floor(v))
+		if (!args_double(value, pairs ? 1 : 0, 1000, &v) || v != floor(v))
 			perr(p, p->line, "%s: '%s' is not a whole number from %d to 1000",
 			     name, value, pairs ? 1 : 0);
 		else
 			*(pairs ? &cfg->pairs : &cfg->warmup) = (unsigned int)v;
 	} else if (!strcmp(name, "seconds")) {
-		if (once(p, 6, name) && !parse_num(value, 0.01, 3600, &cfg->seconds))
+		if (once(p, 6, name) && !args_double(value, 0.01, 3600, &cfg->seconds))
 			perr(p, p->line, "seconds: '%s' is not from 0.01 to 3600", value);
 	} else if (!strcmp(name, "seed")) {
 		if (!once(p, 7, name))
 			return;
-		if (!parse_num(value, 0, 9007199254740992.0, &v) || v != floor(v))
+		if (!args_double(value, 0, 9007199254740992.0, &v) || v != floor(v))
 			perr(p, p->line, "seed: '%s' is not a whole number >= 0", value);
 		else
 			cfg->seed = (uint64_t)v;
 	} else if (!strcmp(name, "theta")) {
-		if (once(p, 8, name) && !parse_num(value, 0, 1, &cfg->theta))
+		if (once(p, 8, name) && !args_double(value, 0, 1, &cfg->theta))
 			perr(p, p->line, "theta: '%s' is not from 0 to 1", value);
 	} else if (!strcmp(name, "self-check")) {
 		if (once(p, 9, name) && !parse_bool(value, &cfg->self_check))
@@ -291,7 +286,7 @@ static void cand_key(struct parse *p, const char *name, const char *value)
 		bool effort = name[0] == 'e';
 
 		if (once(p, effort ? 0 : 1, name) &&
-		    !parse_num(value, 0, 1e9, effort ? &c->effort : &c->gain))
+		    !args_double(value, 0, 1e9, effort ? &c->effort : &c->gain))
 			perr(p, p->line, "%s: '%s' is not a number >= 0", name, value);
 	} else if (!strcmp(name, "workloads") || !strcmp(name, "workload")) {
 		if (once(p, 2, "workloads") &&
@@ -303,9 +298,8 @@ static void cand_key(struct parse *p, const char *name, const char *value)
 	} else if (!strcmp(name, "fast-path") && c->kind == KIND_FS) {
 		if (!once(p, 4, name))
 			return;
-		if (strcmp(value, "passthrough") && strcmp(value, "cache") &&
-		    strcmp(value, "none"))
-			perr(p, p->line, "fast-path: '%s' is not passthrough, cache or none", value);
+		if (!fast_path_known(value))
+			perr(p, p->line, "fast-path: '%s' is not " FAST_PATHS, value);
 		else
 			c->fast_path = strdup(value);
 	} else {

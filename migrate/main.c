@@ -108,17 +108,10 @@ struct cli {
 static bool num_arg(const char *opt, const char *s, double min, double max,
 		    double *out)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end || errno || !isfinite(v) || v < min || v > max) {
-		err("%s: '%s' is not a number from %g to %g", opt, s, min, max);
-		return false;
-	}
-	*out = v;
-	return true;
+	if (args_double(s, min, max, out))
+		return true;
+	err("%s: '%s' is not a number from %g to %g", opt, s, min, max);
+	return false;
 }
 
 /* @first: the options before the command, up to it; else all the rest. */
@@ -222,9 +215,8 @@ static int parse_opts(int argc, char **argv, struct cli *cli, bool first)
 			cli->command = optarg;
 			break;
 		case OPT_FAST:
-			if (strcmp(optarg, "passthrough") && strcmp(optarg, "cache") &&
-			    strcmp(optarg, "none")) {
-				err("--fast-path: '%s' is not passthrough, cache or none", optarg);
+			if (!fast_path_known(optarg)) {
+				err("--fast-path: '%s' is not " FAST_PATHS, optarg);
 				return MIG_USAGE;
 			}
 			cli->fast_path = optarg;

@@ -103,6 +103,8 @@ int candidate_parse(const char *name, struct candidate *c, char *why,
 int candidate_workloads(struct candidate *c, const char *list, char *why,
 			size_t size);
 void candidate_free(struct candidate *c);
+#define FAST_PATHS	"passthrough, cache or none"
+bool fast_path_known(const char *s);
 int discover(struct plan_cfg *cfg);
 
 /* ab.c: the A/B engine */

@@ -671,14 +671,12 @@ int workload_main(int argc, char **argv)
 	const char *command = NULL;
 	double seconds = 0.5, t;
 	int c, ready = -1;
-	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			seconds = strtod(optarg, &end);
-			if (*end || !(seconds > 0 && seconds <= 3600)) {
+			if (!args_double(optarg, 0.001, 3600, &seconds)) {
 				err("workload: --seconds '%s' is not from 0 to 3600", optarg);
 				return 2;
 			}

@@ -170,9 +170,9 @@ check "the good candidate is measured" \
 check "a missing directory is not measured, with the reason" \
 	grep -q "^fs:$T/missing .*not measured: $T/missing is not a directory" "$T/mixed.txt"
 check "a TAP device is not a movable link" \
-	grep -q "net:$NS.a/tap0 .*not measured: .*is not a veth" "$T/mixed.txt"
+	grep -q "net:$NS.a/tap0 .*not measured: .*'$NS.a/tap0' is not a veth (it is tun)" "$T/mixed.txt"
 check "an unknown link is not measured" \
-	grep -q "net:$NS.a/nothing .*not measured: .*is not a veth" "$T/mixed.txt"
+	grep -q "net:$NS.a/nothing .*not measured: .*'$NS.a/nothing': no such link" "$T/mixed.txt"
 check "a failing workload is not measured, with its exit" \
 	grep -q "fs:$T/d2 .*not measured: A: workload command failed (exit 1): 'false' exited with 1" "$T/mixed.txt"
 check "nothing of the bad plan is left behind" test "$(leftovers | tr '\n' ' ')" = "0 0 0 0 0 "
