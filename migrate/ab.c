@@ -351,7 +351,6 @@ int ab_run(struct ab_ctx *ctx, const struct candidate *c,
 {
 	const struct plan_cfg *cfg = ctx->cfg;
 	size_t total = 2 * ((size_t)cfg->warmup + cfg->pairs), k = 0;
-	double *a = NULL, *b = NULL;
 	char label[300];
 	struct target t;
 	int ret;
@@ -363,11 +362,9 @@ int ab_run(struct ab_ctx *ctx, const struct candidate *c,
 	out->model_ratio = NAN;
 	out->penalty = NAN;
 	out->runs = calloc(total, sizeof(*out->runs));
-	a = calloc(cfg->pairs, sizeof(*a));
-	b = calloc(cfg->pairs, sizeof(*b));
-	if (!out->runs || !a || !b) {
-		free(a);
-		free(b);
+	out->a = calloc(cfg->pairs, sizeof(*out->a));
+	out->b = calloc(cfg->pairs, sizeof(*out->b));
+	if (!out->runs || !out->a || !out->b) {
 		snprintf(out->why, sizeof(out->why), "out of memory");
 		return MIG_FAIL;
 	}
@@ -376,8 +373,7 @@ int ab_run(struct ab_ctx *ctx, const struct candidate *c,
 	out->setup_failed = ret != 0;
 	for (size_t pair = 0; !ret && pair < cfg->warmup + cfg->pairs; pair++) {
 		/* AB, BA, AB, ...: a drift of the machine falls on both sides */
-		char first = pair % 2 ? 'B' : 'A', second = pair % 2 ? 'A' : 'B';
-		char sides[2] = { first, second };
+		const char *sides = pair % 2 ? "BA" : "AB";
 
 		for (int i = 0; !ret && i < 2; i++) {
 			struct run_sample *s = &out->runs[out->nruns];
@@ -396,8 +392,8 @@ int ab_run(struct ab_ctx *ctx, const struct candidate *c,
 		if (!ret && pair >= cfg->warmup) {
 			struct run_sample *r = &out->runs[out->nruns - 2];
 
-			a[k] = r[0].side == 'A' ? r[0].metric : r[1].metric;
-			b[k] = r[0].side == 'A' ? r[1].metric : r[0].metric;
+			out->a[k] = r[0].side == 'A' ? r[0].metric : r[1].metric;
+			out->b[k] = r[0].side == 'A' ? r[1].metric : r[0].metric;
 			k++;
 		}
 	}
@@ -415,13 +411,11 @@ int ab_run(struct ab_ctx *ctx, const struct candidate *c,
 			out->opts.theta = theta;
 		out->opts.seed = cfg->seed;
 		out->opts.higher_is_better = wl->higher_is_better;
-		if (hks_ab_compare(a, b, k, &out->opts, &out->res)) {
+		if (hks_ab_compare(out->a, out->b, k, &out->opts, &out->res)) {
 			snprintf(out->why, sizeof(out->why), "the statistics refused the samples");
 			ret = MIG_FAIL;
 		}
 	}
-	free(a);
-	free(b);
 	if (ret)
 		return ret;
 	out->measured = true;
@@ -450,6 +444,9 @@ double ab_self_theta(const struct ab_result *r)
 void ab_result_free(struct ab_result *r)
 {
 	free(r->runs);
+	free(r->a);
+	free(r->b);
+	r->a = r->b = NULL;
 	r->runs = NULL;
 	r->nruns = 0;
 }
@@ -540,21 +537,9 @@ struct json_object *ab_result_json(const struct ab_result *r)
 	json_object_object_add(o, "runs", runs);
 	if (!r->measured)
 		return o;
-	{
-		double a[1024], b[1024];
-		size_t k = 0;
-
-		for (size_t i = 0; i + 1 < r->nruns && k < 1024; i += 2) {
-			if (r->runs[i].warmup)
-				continue;
-			a[k] = r->runs[i].side == 'A' ? r->runs[i].metric : r->runs[i + 1].metric;
-			b[k] = r->runs[i].side == 'A' ? r->runs[i + 1].metric : r->runs[i].metric;
-			k++;
-		}
-		if (!hks_ab_json(a, b, k, &r->opts, &r->res, &text)) {
-			ab = json_tokener_parse(text);
-			free(text);
-		}
+	if (!hks_ab_json(r->a, r->b, r->res.pairs, &r->opts, &r->res, &text)) {
+		ab = json_tokener_parse(text);
+		free(text);
 	}
 	json_object_object_add(o, "ab", ab);
 	jsonnum_add(o, "penalty", r->penalty);

@@ -124,6 +124,7 @@ struct ab_result {
 	bool setup_failed;	/* the candidate, not this workload, failed */
 	struct run_sample *runs;
 	size_t nruns;
+	double *a, *b;		/* the measured pairs' metrics, res.pairs of each */
 	double theta;
 	struct hks_ab_opts opts;
 	struct hks_ab_result res;

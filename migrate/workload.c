@@ -243,7 +243,7 @@ static int wl_seq(const struct workload *wl, const char *dir, double seconds)
 			goto io;
 		bytes += BLOCK;
 		off = (off + BLOCK) % DATA_SIZE;
-		if (off == 0 || (off % (8 * BLOCK)) == 0)
+		if (off % (8 * BLOCK) == 0)	/* the clock every 8 MiB */
 			t = clock_s() - t0;
 	} while (t < seconds);
 	if (!rd && fdatasync(fd))
@@ -433,18 +433,11 @@ io:
 	return report_error(wl->name, e, "after %llu bytes", (unsigned long long)sent);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int wl_rr(const struct workload *wl, const char *addr,
 		 const char *port, double seconds)
 {
 	size_t n = 0, cap = 65536;
-	double t0, t1, *rtt, med, p99;
+	double t0, t, now, *rtt, med, p99;
 	char msg[RR_SIZE];
 	int fd, e;
 
@@ -463,25 +456,28 @@ static int wl_rr(const struct workload *wl, const char *addr,
 		close(fd);
 		return report_error(wl->name, e, "send");
 	}
-	t0 = clock_s();
+	/* one clock read per round trip: its end is the next one's start */
+	t = t0 = clock_s();
 	do {
-		t1 = clock_s();
 		if (!write_full(fd, msg, sizeof(msg)) || !read_full(fd, msg, sizeof(msg))) {
 			e = errno ? errno : EPIPE;
 			free(rtt);
 			close(fd);
 			return report_error(wl->name, e, "after %zu round trips", n);
 		}
+		now = clock_s();
 		if (n < cap)
-			rtt[n++] = (clock_s() - t1) * 1e6;
-	} while (clock_s() - t0 < seconds);
-	t1 = clock_s() - t0;
+			rtt[n] = (now - t) * 1e6;
+		n++;
+		t = now;
+	} while (t - t0 < seconds);
 	close(fd);
-	qsort(rtt, n, sizeof(*rtt), cmp_double);
-	med = n % 2 ? rtt[n / 2] : (rtt[n / 2 - 1] + rtt[n / 2]) / 2;
-	p99 = rtt[(size_t)((double)(n - 1) * 0.99)];
+	e = hks_stat_median(rtt, n < cap ? n : cap, &med) ||
+	    hks_stat_quantile(rtt, n < cap ? n : cap, 0.99, &p99);
 	free(rtt);
-	return report(wl, med, (double)n, t1, p99);
+	if (e)
+		return report_error(wl->name, 0, "no round trip to count");
+	return report(wl, med, (double)n, t - t0, p99);
 }
 
 /* The far side: one process per connection; 'S' counts a stream, 'R'
