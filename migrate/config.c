@@ -220,61 +220,99 @@ static bool once(struct parse *p, unsigned int bit, const char *name)
 	return true;
 }
 
+/* The plan's settings, as [plan] keys and as command-line options alike. */
+static const char *const plan_keys[] = {
+	"alpha", "beta", "budget", "weights", "pairs", "warmup", "seconds",
+	"seed", "theta", "self-check", NULL,
+};
+
+/**
+ * plan_set() - set the plan's setting @key from @value
+ * @why:	the reason, when @value is not good for @key
+ *
+ * The configuration's [plan] section and the command line both come here,
+ * so that a setting has one meaning, one range and one message.
+ *
+ * Return: 0, -ENOENT for an unknown key, -EINVAL for a bad value
+ */
+int plan_set(struct plan_cfg *cfg, const char *key, const char *value,
+	     char *why, size_t size)
+{
+	double v, w[3];
+	int n = 0;
+
+	if (!strcmp(key, "alpha") || !strcmp(key, "beta")) {
+		if (!args_double(value, 0, 1e9, &v))
+			goto bad_num;
+		*(key[0] == 'a' ? &cfg->alpha : &cfg->beta) = v;
+	} else if (!strcmp(key, "budget")) {
+		/* hks_select()'s range: a total ln-ratio beyond e^1000 is none */
+		if (!args_double(value, 0, 1000, &cfg->budget)) {
+			snprintf(why, size, "'%s' is not a total penalty from 0 to 1000", value);
+			return -EINVAL;
+		}
+	} else if (!strcmp(key, "weights")) {
+		if (sscanf(value, "%lf%*[ ,]%lf%*[ ,]%lf %n", &w[0], &w[1], &w[2], &n) != 3 ||
+		    value[n] || !(w[0] >= 0 && w[1] >= 0 && w[2] >= 0) ||
+		    fabs(w[0] + w[1] + w[2] - 1) > 1e-6) {
+			snprintf(why, size, "'%s' is not three weights S,P,C >= 0 that sum to 1", value);
+			return -EINVAL;
+		}
+		cfg->w = (struct hks_weights){ w[0], w[1], w[2] };
+	} else if (!strcmp(key, "pairs") || !strcmp(key, "warmup")) {
+		bool pairs = key[0] == 'p';
+
+		if (!args_double(value, pairs ? 1 : 0, 1000, &v) || v != floor(v)) {
+			snprintf(why, size, "'%s' is not a whole number from %d to 1000",
+				 value, pairs ? 1 : 0);
+			return -EINVAL;
+		}
+		*(pairs ? &cfg->pairs : &cfg->warmup) = (unsigned int)v;
+	} else if (!strcmp(key, "seconds")) {
+		if (!args_double(value, 0.01, 3600, &cfg->seconds)) {
+			snprintf(why, size, "'%s' is not from 0.01 to 3600", value);
+			return -EINVAL;
+		}
+	} else if (!strcmp(key, "seed")) {
+		if (!args_double(value, 0, 9007199254740992.0, &v) || v != floor(v)) {
+			snprintf(why, size, "'%s' is not a whole number >= 0", value);
+			return -EINVAL;
+		}
+		cfg->seed = (uint64_t)v;
+	} else if (!strcmp(key, "theta")) {
+		if (!args_double(value, 0, 1, &cfg->theta)) {
+			snprintf(why, size, "'%s' is not from 0 to 1", value);
+			return -EINVAL;
+		}
+	} else if (!strcmp(key, "self-check")) {
+		if (!parse_bool(value, &cfg->self_check)) {
+			snprintf(why, size, "'%s' is not yes or no", value);
+			return -EINVAL;
+		}
+	} else {
+		snprintf(why, size, "unknown key '%s' in [plan] (alpha, beta, budget, weights, pairs, warmup, seconds, seed, theta, self-check)",
+			 key);
+		return -ENOENT;
+	}
+	return 0;
+bad_num:
+	snprintf(why, size, "'%s' is not a number >= 0", value);
+	return -EINVAL;
+}
+
 static void plan_key(struct parse *p, const char *name, const char *value)
 {
-	struct plan_cfg *cfg = p->cfg;
-	double v, w[3];
-	int n;
+	char why[512];
+	int ret;
 
-	if (!strcmp(name, "alpha") || !strcmp(name, "beta")) {
-		if (!once(p, name[0] == 'a' ? 0 : 1, name))
+	for (unsigned int bit = 0; plan_keys[bit]; bit++)
+		if (!strcmp(name, plan_keys[bit]) && !once(p, bit, name))
 			return;
-		if (!args_double(value, 0, 1e9, &v))
-			perr(p, p->line, "%s: '%s' is not a number >= 0", name, value);
-		else
-			*(name[0] == 'a' ? &cfg->alpha : &cfg->beta) = v;
-	} else if (!strcmp(name, "budget")) {
-		if (once(p, 2, name) && !args_double(value, 0, 1e9, &cfg->budget))
-			perr(p, p->line, "budget: '%s' is not a number >= 0 (a total penalty)", value);
-	} else if (!strcmp(name, "weights")) {
-		if (!once(p, 3, name))
-			return;
-		if (sscanf(value, "%lf %lf %lf %n", &w[0], &w[1], &w[2], &n) != 3 ||
-		    value[n] || w[0] < 0 || w[1] < 0 || w[2] < 0 ||
-		    fabs(w[0] + w[1] + w[2] - 1) > 1e-6)
-			perr(p, p->line, "weights: '%s' is not three weights S P C >= 0 that sum to 1", value);
-		else
-			cfg->w = (struct hks_weights){ w[0], w[1], w[2] };
-	} else if (!strcmp(name, "pairs") || !strcmp(name, "warmup")) {
-		bool pairs = name[0] == 'p';
-
-		if (!once(p, pairs ? 4 : 5, name))
-			return;
-		if (!args_double(value, pairs ? 1 : 0, 1000, &v) || v != floor(v))
-			perr(p, p->line, "%s: '%s' is not a whole number from %d to 1000",
-			     name, value, pairs ? 1 : 0);
-		else
-			*(pairs ? &cfg->pairs : &cfg->warmup) = (unsigned int)v;
-	} else if (!strcmp(name, "seconds")) {
-		if (once(p, 6, name) && !args_double(value, 0.01, 3600, &cfg->seconds))
-			perr(p, p->line, "seconds: '%s' is not from 0.01 to 3600", value);
-	} else if (!strcmp(name, "seed")) {
-		if (!once(p, 7, name))
-			return;
-		if (!args_double(value, 0, 9007199254740992.0, &v) || v != floor(v))
-			perr(p, p->line, "seed: '%s' is not a whole number >= 0", value);
-		else
-			cfg->seed = (uint64_t)v;
-	} else if (!strcmp(name, "theta")) {
-		if (once(p, 8, name) && !args_double(value, 0, 1, &cfg->theta))
-			perr(p, p->line, "theta: '%s' is not from 0 to 1", value);
-	} else if (!strcmp(name, "self-check")) {
-		if (once(p, 9, name) && !parse_bool(value, &cfg->self_check))
-			perr(p, p->line, "self-check: '%s' is not yes or no", value);
-	} else {
-		perr(p, p->line, "unknown key '%s' in [plan] (alpha, beta, budget, weights, pairs, warmup, seconds, seed, theta, self-check)",
-		     name);
-	}
+	ret = plan_set(p->cfg, name, value, why, sizeof(why));
+	if (ret == -ENOENT)
+		perr(p, p->line, "%s", why);
+	else if (ret)
+		perr(p, p->line, "%s: %s", name, why);
 }
 
 static void cand_key(struct parse *p, const char *name, const char *value)

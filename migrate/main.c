@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,96 +96,47 @@ struct cli {
 	const char *workload, *command, *fast_path;
 	bool demo, json_stdout;
 	struct shim_opts shim;
-	/* plan settings given on the command line, applied last */
-	double alpha, beta, budget, seconds, theta;
-	struct hks_weights w;
-	unsigned long pairs, warmup, seed;
-	bool set_alpha, set_beta, set_budget, set_w, set_pairs, set_warmup;
-	bool set_seconds, set_seed, set_theta, self_check;
+	/* the plan's settings, checked, applied over the configuration's */
+	struct {
+		const char *key, *value;
+	} set[32];
+	size_t nset;
 };
-
-static bool num_arg(const char *opt, const char *s, double min, double max,
-		    double *out)
-{
-	if (args_double(s, min, max, out))
-		return true;
-	err("%s: '%s' is not a number from %g to %g", opt, s, min, max);
-	return false;
-}
 
 /* @first: the options before the command, up to it; else all the rest. */
 static int parse_opts(int argc, char **argv, struct cli *cli, bool first)
 {
-	double v;
-	int c;
+	struct plan_cfg check;
+	char why[512];
+	int c, idx;
 
-	while ((c = getopt_long(argc, argv, first ? "+qh" : "qh", long_opts, NULL)) != -1) {
+	plan_cfg_init(&check);
+	while ((c = getopt_long(argc, argv, first ? "+qh" : "qh", long_opts, &idx)) != -1) {
 		switch (c) {
 		case OPT_ALPHA:
 		case OPT_BETA:
-			if (!num_arg(c == OPT_ALPHA ? "--alpha" : "--beta", optarg, 0, 1e9, &v))
-				return MIG_USAGE;
-			if (c == OPT_ALPHA) {
-				cli->alpha = v;
-				cli->set_alpha = true;
-			} else {
-				cli->beta = v;
-				cli->set_beta = true;
-			}
-			break;
 		case OPT_BUDGET:
-			if (!num_arg("--budget", optarg, 0, 1000, &cli->budget))
-				return MIG_USAGE;
-			cli->set_budget = true;
-			break;
-		case OPT_WEIGHTS: {
-			double w[3];
-			int n = 0;
+		case OPT_WEIGHTS:
+		case OPT_PAIRS:
+		case OPT_WARMUP:
+		case OPT_SECONDS:
+		case OPT_SEED:
+		case OPT_THETA:
+		case OPT_SELF: {
+			const char *key = long_opts[idx].name, *value = optarg ? optarg : "yes";
 
-			if (sscanf(optarg, "%lf,%lf,%lf%n", &w[0], &w[1], &w[2], &n) != 3 ||
-			    optarg[n] || !(w[0] >= 0 && w[1] >= 0 && w[2] >= 0) ||
-			    fabs(w[0] + w[1] + w[2] - 1) > 1e-6) {
-				err("--weights: '%s' is not S,P,C: three weights >= 0 that sum to 1", optarg);
+			if (plan_set(&check, key, value, why, sizeof(why))) {
+				err("--%s: %s", key, why);
 				return MIG_USAGE;
 			}
-			cli->w = (struct hks_weights){ w[0], w[1], w[2] };
-			cli->set_w = true;
+			if (cli->nset == sizeof(cli->set) / sizeof(cli->set[0])) {
+				err("--%s: too many options", key);
+				return MIG_USAGE;
+			}
+			cli->set[cli->nset].key = key;
+			cli->set[cli->nset++].value = value;
 			break;
 		}
-		case OPT_PAIRS:
-			if (!args_ulong(optarg, 1, 1000, &cli->pairs)) {
-				err("--pairs: '%s' is not a whole number from 1 to 1000", optarg);
-				return MIG_USAGE;
-			}
-			cli->set_pairs = true;
-			break;
-		case OPT_WARMUP:
-			if (!args_ulong(optarg, 0, 1000, &cli->warmup)) {
-				err("--warmup: '%s' is not a whole number from 0 to 1000", optarg);
-				return MIG_USAGE;
-			}
-			cli->set_warmup = true;
-			break;
-		case OPT_SECONDS:
-			if (!num_arg("--seconds", optarg, 0.01, 3600, &cli->seconds))
-				return MIG_USAGE;
-			cli->set_seconds = true;
-			break;
-		case OPT_SEED:
-			if (!args_ulong(optarg, 0, ULONG_MAX, &cli->seed)) {
-				err("--seed: '%s' is not a whole number", optarg);
-				return MIG_USAGE;
-			}
-			cli->set_seed = true;
-			break;
-		case OPT_THETA:
-			if (!num_arg("--theta", optarg, 0, 1, &cli->theta))
-				return MIG_USAGE;
-			cli->set_theta = true;
-			break;
-		case OPT_SELF:
-			cli->self_check = true;
-			break;
 		case OPT_CAL:
 			cli->calibration = optarg;
 			break;
@@ -229,8 +179,10 @@ static int parse_opts(int argc, char **argv, struct cli *cli, bool first)
 			cli->shim.lazy = true;
 			break;
 		case OPT_TIMEOUT:
-			if (!num_arg("--timeout", optarg, 0, 1e6, &cli->shim.timeout))
+			if (!args_double(optarg, 0, 1e6, &cli->shim.timeout)) {
+				err("--timeout: '%s' is not a number of seconds from 0 to 1e6", optarg);
 				return MIG_USAGE;
+			}
 			break;
 		case 'q':
 			log_set_level(LOG_LEVEL_WARN);
@@ -250,26 +202,10 @@ static int parse_opts(int argc, char **argv, struct cli *cli, bool first)
 
 static void apply_cli(const struct cli *cli, struct plan_cfg *cfg)
 {
-	if (cli->set_alpha)
-		cfg->alpha = cli->alpha;
-	if (cli->set_beta)
-		cfg->beta = cli->beta;
-	if (cli->set_budget)
-		cfg->budget = cli->budget;
-	if (cli->set_w)
-		cfg->w = cli->w;
-	if (cli->set_pairs)
-		cfg->pairs = (unsigned int)cli->pairs;
-	if (cli->set_warmup)
-		cfg->warmup = (unsigned int)cli->warmup;
-	if (cli->set_seconds)
-		cfg->seconds = cli->seconds;
-	if (cli->set_seed)
-		cfg->seed = cli->seed;
-	if (cli->set_theta)
-		cfg->theta = cli->theta;
-	if (cli->self_check)
-		cfg->self_check = true;
+	char why[512];
+
+	for (size_t i = 0; i < cli->nset; i++)	/* checked by parse_opts() */
+		plan_set(cfg, cli->set[i].key, cli->set[i].value, why, sizeof(why));
 }
 
 /* ------------------------------------------------------- calibration */

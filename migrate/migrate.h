@@ -98,6 +98,8 @@ struct plan_cfg {
 void plan_cfg_init(struct plan_cfg *cfg);
 void plan_cfg_free(struct plan_cfg *cfg);
 int config_load(const char *path, struct plan_cfg *cfg);
+int plan_set(struct plan_cfg *cfg, const char *key, const char *value,
+	     char *why, size_t size);
 int candidate_parse(const char *name, struct candidate *c, char *why,
 		    size_t size);
 int candidate_workloads(struct candidate *c, const char *list, char *why,

@@ -437,7 +437,7 @@ static int wl_rr(const struct workload *wl, const char *addr,
 		 const char *port, double seconds)
 {
 	size_t n = 0, cap = 65536;
-	double t0, t, now, *rtt, med, p99;
+	double t0, t, *rtt, med, p99;
 	char msg[RR_SIZE];
 	int fd, e;
 
@@ -459,6 +459,8 @@ static int wl_rr(const struct workload *wl, const char *addr,
 	/* one clock read per round trip: its end is the next one's start */
 	t = t0 = clock_s();
 	do {
+		double now;
+
 		if (!write_full(fd, msg, sizeof(msg)) || !read_full(fd, msg, sizeof(msg))) {
 			e = errno ? errno : EPIPE;
 			free(rtt);
