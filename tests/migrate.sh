@@ -104,6 +104,12 @@ for want in "bad.ini:2: alpha: '-1' is not a number" "bad.ini:3: unknown key 'fr
 done
 refused "an unreadable configuration is refused" "cannot read the configuration" \
 	"$MIG" plan --config "$T/none.ini"
+printf '[plan]\nweights = 0.5, 0.3 0.2\nbudget = 5000\n[fs:/srv]\n' >"$T/budget.ini"
+refused "[plan] has the options' ranges: a budget beyond hks_select's" \
+	"budget.ini:3: budget: '5000' is not a total penalty from 0 to 1000" \
+	"$MIG" plan --config "$T/budget.ini"
+check "... and the same message as the option" sh -c \
+	"'$MIG' plan --budget 5000 2>&1 | grep -q -- \"--budget: '5000' is not a total penalty from 0 to 1000\""
 printf '[plan]\npairs = 3\n' >"$T/empty.ini"
 refused "a configuration without candidates is refused" "empty.ini:2: no candidate" \
 	"$MIG" plan --config "$T/empty.ini"
