@@ -409,6 +409,10 @@ void plan_print(const struct plan_cfg *cfg, const struct plan_report *rep,
 	if (rep->budgeted)
 		fprintf(f, "                  (penalty budget %g)\n", cfg->budget);
 	fprintf(f, "  all moved       U = %+.4f\n", rep->u_moved);
+	/* S = C = 1 when all is moved: U = w_S - w_C + w_P P against w_P */
+	if (cfg->w.security - cfg->w.cost >= cfg->w.performance)
+		fprintf(f, "Note: with w_S - w_C >= w_P, all moved never loses to all in kernel, whatever\n"
+			"its penalty: these weights cannot say that a move costs too much.\n");
 }
 
 /* -------------------------------------------------------------- JSON */

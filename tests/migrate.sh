@@ -145,7 +145,11 @@ check "without a budget the hybrid has the best U of all the sets" \
 	jqt '.utility.hybrid >= .utility.all_in_kernel and .utility.hybrid >= .utility.all_moved and .utility.hybrid > 0.40' "$T/r5.json"
 "$MIG" plan --replay "$FIXED" --budget 0.6 --weights 0.5,0.3,0.2 --json - >"$T/r3b.json"
 check "the same data give byte-identical JSON" cmp -s "$T/r3.json" "$T/r3b.json"
+"$MIG" plan --replay "$FIXED" --budget 0.6 --weights 0.5,0.3,0.2 >"$T/r3.txt"
+check "weights that make moving everything free are pointed out" \
+	grep -q "^Note: with w_S - w_C >= w_P, all moved never loses" "$T/r3.txt"
 "$MIG" plan --replay "$FIXED" --budget 0.6 >"$T/r3.txt"
+check "... and others are not" sh -c "! grep -q '^Note: with w_S' '$T/r3.txt'"
 check "the table marks the chosen moves" grep -q "^1 *fs:/srv/b .* yes$" "$T/r3.txt"
 check "the replayed plan matches its schema" schema_ok "$T/r3.json"
 
