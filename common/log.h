@@ -39,5 +39,6 @@ static inline bool log_first(bool *flag)
 /* The _perror forms append ": strerror(errnum)"; errnum is a positive errno. */
 #define err_perror(errnum, ...)	 log_msg(LOG_LEVEL_ERR, (errnum), __VA_ARGS__)
 #define warn_perror(errnum, ...) log_msg(LOG_LEVEL_WARN, (errnum), __VA_ARGS__)
+#define info_perror(errnum, ...) log_msg(LOG_LEVEL_INFO, (errnum), __VA_ARGS__)
 
 #endif /* HK_LOG_H */

@@ -8,11 +8,20 @@
  * closes it (it is never made persistent).  Every port carries the
  * virtio-net header, so that with offloads on a TCP super-frame of up to
  * 64 KiB crosses user space in one read and one write.
+ *
+ * With more than one queue the TAP is made (or must already be) a
+ * multi-queue one, and each queue is a descriptor of its own: the kernel
+ * spreads flows over them, and one worker thread serves queue q of every
+ * port.  A netlink socket opened in the port's namespace reads the TAP's
+ * tx_dropped later on: the frames the kernel dropped before the server
+ * could read them (the in-kernel filter's, and those of a full queue).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,8 +32,17 @@
 #include "log.h"
 #include "port.h"
 
-const char *const drop_names[DROP_NREASONS] = {
-	"malformed", "oversized", "loop", "tx_full", "tx_error",
+#ifndef TUN_F_USO4
+#define TUN_F_USO4	0x20	/* Linux 6.2 */
+#define TUN_F_USO6	0x40
+#endif
+
+const char *const rx_drop_names[RX_NREASONS] = {
+	"malformed", "oversized", "loop", "filter",
+};
+
+const char *const tx_drop_names[TX_NREASONS] = {
+	"filter", "full", "error", "oversized", "gso",
 };
 
 /**
@@ -52,7 +70,8 @@ int port_parse(struct port *p, const char *spec)
 	memcpy(p->ns, spec, nslen);
 	p->ns[nslen] = '\0';
 	snprintf(p->ifname, sizeof(p->ifname), "%s", name);
-	p->fd = -1;
+	for (int q = 0; q < MAX_QUEUES; q++)
+		p->fd[q] = -1;
 	return 0;
 }
 
@@ -115,18 +134,98 @@ static int port_configure(struct port *p, unsigned int mtu)
 	return ret;
 }
 
-/**
- * port_open() - attach to or create the TAP of @p, and bring it up
- * @p:	a parsed port
- * @mtu:	MTU to set, or 0 to keep the device's
- * @offload:	ask for checksum and TSO offloads
- *
- * Return: 0, or -errno with the reason logged
- */
-int port_open(struct port *p, unsigned int mtu, bool offload)
+/* Queue @q of the TAP: attached or created.  0 or -errno, logged. */
+static int port_open_queue(struct port *p, unsigned int q, bool exists)
 {
 	struct ifreq ifr = { 0 };
 	unsigned int features = 0;
+	int fd, ret;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		err_perror(-ret, "--port %s: /dev/net/tun", p->spec);
+		return ret;
+	}
+	p->fd[q] = fd;
+	if (!ioctl(fd, TUNGETFEATURES, &features) && !(features & IFF_VNET_HDR)) {
+		err("--port %s: this kernel's TAP has no IFF_VNET_HDR", p->spec);
+		return -EOPNOTSUPP;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (p->queues > 1)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		ret = -errno;
+		if (exists)
+			err_perror(-ret, "--port %s: %s exists but is not a TAP this server can attach to (a %s TAP)",
+				   p->spec, p->ifname, p->queues > 1 ? "multi-queue" : "single-queue");
+		else
+			err_perror(-ret, "--port %s: cannot create TAP %s", p->spec, p->ifname);
+		return ret;
+	}
+	if (p->no_offload)
+		return 0;
+	/* UDP segmentation offload where the kernel has it (6.2) */
+	p->offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_USO4 | TUN_F_USO6;
+	if (ioctl(fd, TUNSETOFFLOAD, p->offloads)) {
+		p->offloads &= ~(unsigned int)(TUN_F_USO4 | TUN_F_USO6);
+		if (ioctl(fd, TUNSETOFFLOAD, p->offloads)) {
+			ret = -errno;
+			p->offloads = 0;
+			err_perror(-ret, "--port %s: TUNSETOFFLOAD", p->spec);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The rtnetlink socket of the port's namespace, and tx_dropped now. */
+static void port_netlink(struct port *p)
+{
+	p->nl = nl_socket_alloc();
+	if (p->nl && nl_connect(p->nl, NETLINK_ROUTE)) {
+		nl_socket_free(p->nl);
+		p->nl = NULL;
+	}
+	if (!p->nl || port_kernel_dropped(p, &p->kernel_dropped0))
+		warn("--port %s: no rtnetlink: the kernel's drops will not be reported", p->spec);
+}
+
+/**
+ * port_kernel_dropped() - frames the kernel dropped on their way to us
+ * @p:		an open port
+ * @dropped:	the TAP's tx_dropped since the port was opened
+ *
+ * Return: 0, or a negative libnl error
+ */
+int port_kernel_dropped(struct port *p, uint64_t *dropped)
+{
+	struct rtnl_link *link;
+	int ret;
+
+	if (!p->nl)
+		return -NLE_BAD_SOCK;
+	ret = rtnl_link_get_kernel(p->nl, p->ifindex, NULL, &link);
+	if (ret)
+		return ret;
+	*dropped = rtnl_link_get_stat(link, RTNL_LINK_TX_DROPPED) - p->kernel_dropped0;
+	rtnl_link_put(link);
+	return 0;
+}
+
+/**
+ * port_open() - attach to or create the TAP of @p, and bring it up
+ * @p:		a parsed port (p->no_offload as asked)
+ * @mtu:	MTU to set, or 0 to keep the device's
+ * @queues:	queues to open, 1 to MAX_QUEUES; more than one needs a
+ *		multi-queue TAP
+ *
+ * Return: 0, or -errno with the reason logged
+ */
+int port_open(struct port *p, unsigned int mtu, unsigned int queues)
+{
 	int back, ret, exists;
 
 	ret = port_enter(p->ns, &back);
@@ -136,52 +235,37 @@ int port_open(struct port *p, unsigned int mtu, bool offload)
 		return ret;
 	}
 	exists = if_nametoindex(p->ifname) != 0;
-	p->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (p->fd < 0) {
-		ret = -errno;
-		err_perror(-ret, "--port %s: /dev/net/tun", p->spec);
-		goto out;
+	p->queues = queues;
+	for (unsigned int q = 0; q < queues && !ret; q++) {
+		ret = port_open_queue(p, q, exists);
+		if (!q && !ret)
+			p->created = !exists;
 	}
-	if (!ioctl(p->fd, TUNGETFEATURES, &features) && !(features & IFF_VNET_HDR)) {
-		ret = -EOPNOTSUPP;
-		err("--port %s: this kernel's TAP has no IFF_VNET_HDR", p->spec);
-		goto out;
+	if (!ret) {
+		ret = port_configure(p, mtu);
+		if (ret)
+			err_perror(-ret, "--port %s: cannot set MTU %u and bring %s up",
+				   p->spec, mtu, p->ifname);
 	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->ifname);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-	if (ioctl(p->fd, TUNSETIFF, &ifr)) {
-		ret = -errno;
-		if (exists)
-			err_perror(-ret, "--port %s: %s exists but is not a TAP this server can attach to (a single-queue TAP)",
-				   p->spec, p->ifname);
-		else
-			err_perror(-ret, "--port %s: cannot create TAP %s", p->spec, p->ifname);
-		goto out;
+	if (!ret) {
+		p->ifindex = (int)if_nametoindex(p->ifname);
+		port_netlink(p);
 	}
-	p->created = !exists;
-	p->offload = offload;
-	if (offload && ioctl(p->fd, TUNSETOFFLOAD,
-			     TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)) {
-		ret = -errno;
-		err_perror(-ret, "--port %s: TUNSETOFFLOAD", p->spec);
-		goto out;
-	}
-	ret = port_configure(p, mtu);
-	if (ret)
-		err_perror(-ret, "--port %s: cannot set MTU %u and bring %s up", p->spec, mtu, p->ifname);
-out:
 	port_leave(back);
-	if (ret && p->fd >= 0) {
-		close(p->fd);
-		p->fd = -1;
-	}
+	if (ret)
+		port_close(p);
 	return ret;
 }
 
-/* Close the TAP; one we created disappears with it. */
+/* Close the TAP; one we created disappears with its last queue. */
 void port_close(struct port *p)
 {
-	if (p->fd >= 0)
-		close(p->fd);
-	p->fd = -1;
+	for (int q = 0; q < MAX_QUEUES; q++) {
+		if (p->fd[q] >= 0)
+			close(p->fd[q]);
+		p->fd[q] = -1;
+	}
+	if (p->nl)
+		nl_socket_free(p->nl);
+	p->nl = NULL;
 }

@@ -9,39 +9,69 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hist.h"
+#include "filter.h"
+#include "responder.h"
 
-/* Why a frame was dropped; counted per port (see main.c). */
-enum drop {
-	DROP_MALFORMED,		/* shorter than an Ethernet header */
-	DROP_OVERSIZED,		/* larger than the port's MTU allows, no GSO */
-	DROP_LOOP,		/* learnt on the port it came in on */
-	DROP_TX_FULL,		/* the output TAP's queue was full */
-	DROP_TX_ERROR,		/* the output TAP refused it */
-	DROP_NREASONS,
+#define MAX_QUEUES	16
+
+/* Why a frame read from a port was dropped; counted on that port. */
+enum rx_drop {
+	RX_MALFORMED,		/* too short, or a virtio-net header we cannot act on */
+	RX_OVERSIZED,		/* above the port's MTU, and not a GSO super-frame */
+	RX_LOOP,		/* its destination was learnt on the port it came in on */
+	RX_FILTER,		/* the port's input filter, run in the server */
+	RX_NREASONS,
 };
 
+/* Why a frame was not written to a port; counted on that port. */
+enum tx_drop {
+	TX_FILTER,		/* the port's output filter */
+	TX_FULL,		/* the TAP's queue was full */
+	TX_ERROR,		/* the TAP refused it */
+	TX_OVERSIZED,		/* above this port's MTU */
+	TX_GSO,			/* a super-frame that could not be segmented */
+	TX_NREASONS,
+};
+
+/* Counters of one port, kept per worker thread and summed for reports. */
 struct port_stats {
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
-	uint64_t drops[DROP_NREASONS];	/* counted on the input port */
+	uint64_t rx_drops[RX_NREASONS];
+	uint64_t tx_drops[TX_NREASONS];
+	uint64_t answers[ANSWER_NKINDS];
+	uint64_t segmented, segments, checksummed;
 };
+
+struct capture;
+struct nl_sock;
 
 struct port {
 	char spec[IFNAMSIZ + 256];	/* as given: [NS/]IFNAME */
 	char ns[256];			/* network namespace, or "" */
 	char ifname[IFNAMSIZ];
-	int fd;				/* the TAP, non-blocking */
+	int fd[MAX_QUEUES];		/* the TAP's queues, non-blocking */
+	unsigned int queues;
 	int index;			/* in the server's port array */
+	int ifindex;
 	bool created;			/* made here: it goes when we close it */
-	bool offload;			/* TUNSETOFFLOAD with checksum and TSO */
+	bool no_offload;		/* asked for: --no-offload[=PORT] */
+	unsigned int offloads;		/* TUN_F_* the TAP accepted */
 	bool gone;			/* the device disappeared */
 	unsigned int mtu;
-	struct port_stats st;
+	struct filter in, out;		/* --filter-in, --filter-out */
+	bool in_kernel;			/* the input filter runs in the kernel */
+	bool respond;			/* --address given */
+	struct responder resp;
+	struct capture *cap;		/* --capture, or NULL */
+	struct nl_sock *nl;		/* rtnetlink in the port's namespace */
+	uint64_t kernel_dropped0;	/* tx_dropped when opened */
 };
 
 int port_parse(struct port *p, const char *spec);
-int port_open(struct port *p, unsigned int mtu, bool offload);
+int port_open(struct port *p, unsigned int mtu, unsigned int queues);
+int port_kernel_dropped(struct port *p, uint64_t *dropped);
 void port_close(struct port *p);
-extern const char *const drop_names[DROP_NREASONS];
+extern const char *const rx_drop_names[RX_NREASONS];
+extern const char *const tx_drop_names[TX_NREASONS];
 
 #endif /* HK_NET_PORT_H */
