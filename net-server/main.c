@@ -428,20 +428,24 @@ static int daemonize(void)
 
 /* ---- options */
 
-/* The port @arg (PORT:VALUE) names; *@value after the colon.  -1 if none. */
+/* The port @arg (PORT:VALUE, or PORT alone for --no-offload) names;
+ * *@value after the colon.  -1 if none. */
 static int port_of(const struct server *s, const struct popt *o, const char **value)
 {
 	const char *colon = strchr(o->arg, ':');
+	char sep = o->opt == 'O' ? '\0' : ':';
 
 	for (int i = 0; i < s->nports; i++) {
 		size_t n = strlen(s->port[i].spec);
 
-		if (!strncmp(o->arg, s->port[i].spec, n) && o->arg[n] == ':') {
-			*value = o->arg + n + 1;
+		if (!strncmp(o->arg, s->port[i].spec, n) && o->arg[n] == sep) {
+			*value = o->arg + n + (sep != '\0');
 			return i;
 		}
 	}
-	if (!colon)
+	if (!sep)
+		err("--no-offload=%s: no --port is named so", o->arg);
+	else if (!colon)
 		err("--%s %s: give PORT:VALUE, with PORT one of the --port arguments", o->name, o->arg);
 	else
 		err("--%s %s: no --port is named '%.*s'", o->name, o->arg, (int)(colon - o->arg), o->arg);

@@ -32,6 +32,7 @@ const char *const answer_names[ANSWER_NKINDS] = {
 int responder_add(struct responder *r, const char *addr)
 {
 	char ip[INET6_ADDRSTRLEN];
+	uint8_t a4[4], a6[16];
 	const char *slash = strchr(addr, '/');
 	size_t n = slash ? (size_t)(slash - addr) : strlen(addr);
 	unsigned long plen;
@@ -50,18 +51,16 @@ int responder_add(struct responder *r, const char *addr)
 		if (errno || end == slash + 1 || *end || plen > (v6 ? 128u : 32u))
 			return -EINVAL;
 	}
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, ip, v6 ? (void *)a6 : (void *)a4) != 1)
+		return -EINVAL;
+	if (v6 ? r->has6 : r->has4)
+		return -EEXIST;
 	if (v6) {
-		if (r->has6)
-			return -EEXIST;
-		if (inet_pton(AF_INET6, ip, r->ip6) != 1)
-			return -EINVAL;
+		memcpy(r->ip6, a6, 16);
 		r->has6 = true;
 		r->plen6 = (unsigned int)plen;
 	} else {
-		if (r->has4)
-			return -EEXIST;
-		if (inet_pton(AF_INET, ip, r->ip4) != 1)
-			return -EINVAL;
+		memcpy(r->ip4, a4, 4);
 		r->has4 = true;
 		r->plen4 = (unsigned int)plen;
 	}

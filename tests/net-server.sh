@@ -9,12 +9,12 @@
 # servers and devices are removed on exit, passed or not.
 
 . "${HK_SRCDIR:-.}/tests/lib.sh"
+. "${HK_SRCDIR:-.}/tests/netlib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, TAP devices)"
 [ -c /dev/net/tun ] || skip_all "needs /dev/net/tun"
 require_cmd ip ping iperf3 jq
 
-NET="$HK_BUILDDIR/hk-net-server"
 A="hk-$$-a"
 B="hk-$$-b"
 C="hk-$$-c"
@@ -34,42 +34,7 @@ for ns in "$A" "$B" "$C"; do
 	ip -n "$ns" link set lo up
 done
 
-in_ns() {
-	ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
-# start PORTS... [-- OPTIONS]: a server in the background; $pid
-start() {
-	"$NET" "$@" --stats "$T/stats.json" 2>"$T/log" &
-	pid=$!
-	track "$pid"
-	i=0
-	while [ $i -lt 50 ]; do
-		[ -s "$T/stats.json" ] && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	diag "hk-net-server $* did not start:"
-	while IFS= read -r l; do diag "  $l"; done <"$T/log"
-	return 1
-}
-
-# stop: SIGTERM, and the server is gone within a second
-stop() {
-	kill -TERM "$pid"
-	wait_gone "$pid" 10
-}
-
-address() {
-	ip -n "$1" addr add "$2" dev tap0 &&
-	ip -n "$1" -6 addr add "$3" dev tap0 nodad
-}
-
 # --- a path between A and B through the server
-rm -f "$T/stats.json"
 if start --port "$A/tap0" --port "$B/tap0"; then
 	ok 0 "starts with a created TAP in each namespace"
 else
@@ -116,7 +81,6 @@ check "SIGTERM: the TAPs it created are gone" \
 	sh -c "! ip -n $A link show tap0 2>/dev/null && ! ip -n $B link show tap0 2>/dev/null"
 
 # --- jumbo frames, and offloads off (every frame at most the MTU)
-rm -f "$T/stats.json"
 if start --port "$A/tap0" --port "$B/tap0" --mtu 9000 --no-offload; then
 	address "$A" 10.77.0.1/24 fd77::1/64
 	address "$B" 10.77.0.2/24 fd77::2/64
@@ -135,7 +99,6 @@ if start --port "$A/tap0" --port "$B/tap0" --mtu 9000 --no-offload; then
 else
 	ok 1 "starts with --mtu 9000 --no-offload"
 fi
-rm -f "$T/stats.json"
 if start --port "$A/tap0" --port "$B/tap0" --mtu 65520; then
 	address "$A" 10.77.0.1/24 fd77::1/64
 	address "$B" 10.77.0.2/24 fd77::2/64
@@ -149,7 +112,6 @@ fi
 # --- three ports; one disappears, the other two keep talking.  One of
 # them existed before (ip tuntap): attached, and left in place at exit.
 ip -n "$C" tuntap add dev tap0 mode tap
-rm -f "$T/stats.json"
 if start --port "$A/tap0" --port "$B/tap0" --port "$C/tap0"; then
 	address "$A" 10.77.0.1/24 fd77::1/64
 	address "$B" 10.77.0.2/24 fd77::2/64
