@@ -337,7 +337,6 @@ int frame_segment(const struct virtio_net_hdr *vh, const uint8_t *eth, size_t le
 	struct frame_info fi;
 	size_t mss = vh->gso_size, payload, off;
 	unsigned int i = 0;
-	int ret;
 
 	if (frame_parse(eth, len, &fi) || !fi.l3 || fi.fragment || !fi.hlen || !mss)
 		return -EINVAL;
@@ -360,6 +359,7 @@ int frame_segment(const struct virtio_net_hdr *vh, const uint8_t *eth, size_t le
 			{ hdr, VNET_HDR + fi.hlen },
 			{ (void *)(eth + fi.hlen + off), plen },
 		};
+		int ret;
 
 		memcpy(hdr + VNET_HDR, eth, fi.hlen);
 		segment_headers(hdr + VNET_HDR, &fi, eth + fi.hlen + off, plen, off, i,

@@ -690,12 +690,11 @@ static int open_ports(struct server *s, const struct options *o)
 {
 	for (int i = 0; i < s->nports; i++) {
 		struct port *p = &s->port[i];
-		int ret;
 
 		if (port_open(p, (unsigned int)o->mtu, s->queues))
 			return 2;	/* a bad port is bad input: nothing stays */
 		if (o->in_kernel && p->in.expr) {
-			ret = filter_attach(&p->in, p->fd[0]);
+			int ret = filter_attach(&p->in, p->fd[0]);
 			if (ret)
 				warn_perror(-ret, "port %s: the kernel refused the input filter; it runs in the server",
 					    p->spec);

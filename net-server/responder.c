@@ -163,7 +163,6 @@ static enum answer answer_ipv6(const struct responder *r, const uint8_t *eth, si
 	const uint8_t *ip = eth + fi->l3, *icmp = eth + fi->l4;
 	size_t plen = get16(ip + 4);
 	uint8_t *o;
-	bool dad;
 
 	if (!r->has6 || fi->ipproto != IPPROTO_ICMPV6 || fi->l3 + 40 + plen > len || plen < 8) {
 		if (r->has6 && !memcmp(ip + 24, r->ip6, 16))
@@ -171,6 +170,8 @@ static enum answer answer_ipv6(const struct responder *r, const uint8_t *eth, si
 		return ANSWER_NONE;
 	}
 	if (icmp[0] == 135) {		/* neighbour solicitation */
+		bool dad;
+
 		if (plen < 24 || ip[7] != 255 || memcmp(icmp + 8, r->ip6, 16))
 			return ANSWER_NONE;
 		dad = !memcmp(ip + 8, unspecified, 16);

@@ -64,6 +64,7 @@ static const char *const allowed[] = {
 	"clone", "clone3", "ptrace", "wait4", "waitid", "prctl", "getppid", "sigaltstack",
 	"sched_getaffinity", "readlink", "readlinkat", "pipe2", "dup", "dup2", "dup3",
 	"process_vm_readv", "kill", "set_robust_list", "rseq", "getrlimit", "prlimit64",
+	"getdents64", "getdents",
 #endif
 };
 

@@ -164,7 +164,7 @@ if start --port "$A/tap0" --port "$B/tap0" --queues 2; then
 	check "two queues: 8 TCP streams A -> B" test "$(tcp "$A" 10.77.0.2 -P 8)" -gt 1000000
 	check "two queues: both queues of A's port carried frames" \
 		stats '.queues == 2 and (.ports[0].queue_rx_frames | length == 2 and all(. > 0))'
-	stop
+	check "two queues: SIGTERM, exit status 0" stop_clean
 else
 	ok 1 "starts with --queues 2"
 fi
@@ -182,7 +182,7 @@ if HK_SANDBOX_PROBE=1 start --port "$A/tap0" --port "$B/tap0" --busy-poll 50; th
 	check "sandbox: a call off the list (socket) is refused with EPERM" \
 		grep -q 'sandbox probe: socket(AF_INET) refused: Operation not permitted' "$T/log"
 	check "sandbox: still forwarding after the refusal" in_ns "$A" ping -c 1 -W 2 10.77.0.2
-	stop
+	check "sandbox: SIGTERM, exit status 0 inside the seccomp list" stop_clean
 else
 	ok 1 "starts with --busy-poll"
 fi

@@ -7,6 +7,8 @@
 #                              the background, its log in $T/log; $pid;
 #                              returns once the first counters are out
 #   stop                       SIGTERM, and the server is gone within a second
+#   stop_clean                 SIGTERM, and the server exits 0 (under the
+#                              sanitizers: no report, LeakSanitizer included)
 #   address NS IPV4 IPV6       both addresses on NS's tap0
 #   stats JQ                   the last counters satisfy JQ
 
@@ -38,6 +40,11 @@ start() {
 stop() {
 	kill -TERM "$pid"
 	wait_gone "$pid" 10
+}
+
+stop_clean() {
+	kill -TERM "$pid"
+	wait "$pid"
 }
 
 address() {
