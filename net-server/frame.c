@@ -24,17 +24,6 @@
 
 #include "frame.h"
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -42,8 +31,8 @@ static uint32_t get32(const uint8_t *p)
 
 static void put32(uint8_t *p, uint32_t v)
 {
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
+	frame_put16(p, (uint16_t)(v >> 16));
+	frame_put16(p + 2, (uint16_t)v);
 }
 
 /* TCP or UDP header at fi->l4; sets fi->hlen.  0 or -EINVAL. */
@@ -92,12 +81,12 @@ int frame_parse(const uint8_t *eth, size_t len, struct frame_info *fi)
 	memset(fi, 0, sizeof(*fi));
 	if (len < ETH_HDR)
 		return -EINVAL;
-	fi->ethertype = get16(eth + off);
+	fi->ethertype = frame_get16(eth + off);
 	while ((fi->ethertype == 0x8100 || fi->ethertype == 0x88a8) && fi->vlans < 2) {
 		if (off + 6 > len)
 			return -EINVAL;
 		off += 4;
-		fi->ethertype = get16(eth + off);
+		fi->ethertype = frame_get16(eth + off);
 		fi->vlans++;
 	}
 	l3 = off + 2;
@@ -115,7 +104,7 @@ int frame_parse(const uint8_t *eth, size_t len, struct frame_info *fi)
 		fi->l4 = (uint16_t)(l3 + ihl);
 		/* MF or an offset: only the first fragment has the L4 header,
 		 * and even it does not have all of what the header covers */
-		fi->fragment = (get16(eth + l3 + 6) & 0x3fff) != 0;
+		fi->fragment = (frame_get16(eth + l3 + 6) & 0x3fff) != 0;
 		if (fi->fragment)
 			return 0;
 	} else if (fi->ethertype == 0x86dd) {
@@ -226,7 +215,7 @@ uint64_t csum_pseudo(const uint8_t *eth, const struct frame_info *fi, size_t l4l
 	if (fi->ethertype == 0x0800) {
 		memcpy(ph, eth + fi->l3 + 12, 8);
 		ph[9] = fi->ipproto;
-		put16(ph + 10, (uint16_t)l4len);
+		frame_put16(ph + 10, (uint16_t)l4len);
 		return csum_add(0, ph, 12);
 	}
 	memcpy(ph, eth + fi->l3 + 8, 32);
@@ -285,13 +274,13 @@ static void segment_headers(uint8_t *h, const struct frame_info *fi, const uint8
 	uint16_t c;
 
 	if (fi->ethertype == 0x0800) {
-		put16(h + fi->l3 + 2, (uint16_t)(fi->hlen - fi->l3 + plen));
-		put16(h + fi->l3 + 4, (uint16_t)(get16(h + fi->l3 + 4) + i));
-		put16(h + fi->l3 + 10, 0);
+		frame_put16(h + fi->l3 + 2, (uint16_t)(fi->hlen - fi->l3 + plen));
+		frame_put16(h + fi->l3 + 4, (uint16_t)(frame_get16(h + fi->l3 + 4) + i));
+		frame_put16(h + fi->l3 + 10, 0);
 		c = csum_fold(csum_add(0, h + fi->l3, fi->l4 - fi->l3));
 		memcpy(h + fi->l3 + 10, &c, 2);
 	} else {
-		put16(h + fi->l3 + 4, (uint16_t)(fi->hlen - fi->l3 - 40 + plen));
+		frame_put16(h + fi->l3 + 4, (uint16_t)(fi->hlen - fi->l3 - 40 + plen));
 	}
 	if (fi->ipproto == IPPROTO_TCP) {
 		uint8_t *tcp = h + fi->l4;
@@ -301,10 +290,10 @@ static void segment_headers(uint8_t *h, const struct frame_info *fi, const uint8
 			tcp[13] &= (uint8_t)~0x09;	/* FIN, PSH */
 		if (i)
 			tcp[13] &= (uint8_t)~0x80;	/* CWR */
-		put16(tcp + 16, 0);
+		frame_put16(tcp + 16, 0);
 	} else {
-		put16(h + fi->l4 + 4, (uint16_t)l4len);
-		put16(h + fi->l4 + 6, 0);
+		frame_put16(h + fi->l4 + 4, (uint16_t)l4len);
+		frame_put16(h + fi->l4 + 6, 0);
 	}
 	sum = csum_pseudo(h, fi, l4len);
 	sum = csum_add(sum, h + fi->l4, fi->hlen - fi->l4);

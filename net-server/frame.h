@@ -36,6 +36,18 @@ struct frame_info {
 	bool fragment;		/* IPv4 fragment: no L4 header to read */
 };
 
+/* Big-endian fields of a frame, at any alignment. */
+static inline uint16_t frame_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void frame_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
 int frame_parse(const uint8_t *eth, size_t len, struct frame_info *fi);
 int frame_vnet_check(const struct virtio_net_hdr *vh, size_t len);
 

@@ -67,17 +67,6 @@ int responder_add(struct responder *r, const char *addr)
 	return 0;
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* The reply's L2 header: the request's, addressed back; its length. */
 static size_t reply_l2(const struct responder *r, const uint8_t *eth,
 		       const struct frame_info *fi, const uint8_t *dst, uint8_t *out)
@@ -97,15 +86,15 @@ static enum answer answer_arp(const struct responder *r, const uint8_t *eth, siz
 	uint8_t *o;
 	size_t l2;
 
-	if (!r->has4 || (size_t)fi->l2 + 28 > len || get16(a) != 1 || get16(a + 2) != 0x0800 ||
+	if (!r->has4 || (size_t)fi->l2 + 28 > len || frame_get16(a) != 1 || frame_get16(a + 2) != 0x0800 ||
 	    a[4] != 6 || a[5] != 4 || memcmp(a + 24, r->ip4, 4))
 		return ANSWER_NONE;
-	if (get16(a + 6) != 1)		/* a reply or other for us */
+	if (frame_get16(a + 6) != 1)		/* a reply or other for us */
 		return ANSWER_DROP;
 	l2 = reply_l2(r, eth, fi, a + 8, reply);
 	o = reply + VNET_HDR + l2;
 	memcpy(o, a, 6);		/* htype, ptype, hlen, plen */
-	put16(o + 6, 2);
+	frame_put16(o + 6, 2);
 	memcpy(o + 8, r->mac, 6);
 	memcpy(o + 14, r->ip4, 4);
 	memcpy(o + 18, a + 8, 10);	/* the asker's hardware and IP */
@@ -117,7 +106,7 @@ static enum answer answer_ipv4(const struct responder *r, const uint8_t *eth, si
 			       const struct frame_info *fi, uint8_t *reply, size_t *rlen)
 {
 	const uint8_t *ip = eth + fi->l3;
-	size_t ihl = fi->l4 - fi->l3, tot = get16(ip + 2);
+	size_t ihl = fi->l4 - fi->l3, tot = frame_get16(ip + 2);
 	uint8_t *o, *icmp;
 	uint16_t c;
 
@@ -132,12 +121,12 @@ static enum answer answer_ipv4(const struct responder *r, const uint8_t *eth, si
 	memcpy(o + 12, r->ip4, 4);
 	memcpy(o + 16, ip + 12, 4);
 	o[8] = 64;
-	put16(o + 10, 0);
+	frame_put16(o + 10, 0);
 	c = csum_fold(csum_add(0, o, ihl));
 	memcpy(o + 10, &c, 2);
 	icmp = o + ihl;
 	icmp[0] = 0;
-	put16(icmp + 2, 0);
+	frame_put16(icmp + 2, 0);
 	c = csum_fold(csum_add(0, icmp, tot - ihl));
 	memcpy(icmp + 2, &c, 2);
 	*rlen = VNET_HDR + fi->l3 + tot;
@@ -149,7 +138,7 @@ static void icmp6_csum(uint8_t *frame, const struct frame_info *fi, size_t n)
 {
 	uint16_t c;
 
-	put16(frame + fi->l4 + 2, 0);
+	frame_put16(frame + fi->l4 + 2, 0);
 	c = csum_fold(csum_add(csum_pseudo(frame, fi, n), frame + fi->l4, n));
 	memcpy(frame + fi->l4 + 2, &c, 2);
 }
@@ -161,7 +150,7 @@ static enum answer answer_ipv6(const struct responder *r, const uint8_t *eth, si
 	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
 	static const uint8_t unspecified[16];
 	const uint8_t *ip = eth + fi->l3, *icmp = eth + fi->l4;
-	size_t plen = get16(ip + 4);
+	size_t plen = frame_get16(ip + 4);
 	uint8_t *o;
 
 	if (!r->has6 || fi->ipproto != IPPROTO_ICMPV6 || fi->l3 + 40 + plen > len || plen < 8) {
@@ -178,7 +167,7 @@ static enum answer answer_ipv6(const struct responder *r, const uint8_t *eth, si
 		reply_l2(r, eth, fi, dad ? all_nodes_mac : eth + 6, reply);
 		o = reply + VNET_HDR;
 		memcpy(o + fi->l3, ip, 4);	/* version, class, flow */
-		put16(o + fi->l3 + 4, 32);
+		frame_put16(o + fi->l3 + 4, 32);
 		o[fi->l3 + 6] = IPPROTO_ICMPV6;
 		o[fi->l3 + 7] = 255;
 		memcpy(o + fi->l3 + 8, r->ip6, 16);

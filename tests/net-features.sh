@@ -21,20 +21,7 @@ PKT="python3 $HK_SRCDIR/tests/netpkt.py"
 A="hk-$$-fa"
 B="hk-$$-fb"
 
-cleanup() {
-	kill_tracked
-	for ns in "$A" "$B"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-for ns in "$A" "$B"; do
-	ip netns add "$ns" || skip_all "cannot make network namespaces"
-	ip -n "$ns" link set lo up
-done
+netns_make "$A" "$B"
 
 addresses() {
 	address "$A" 10.77.0.1/24 fd77::1/64 &&

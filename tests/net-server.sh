@@ -19,20 +19,7 @@ A="hk-$$-a"
 B="hk-$$-b"
 C="hk-$$-c"
 
-cleanup() {
-	kill_tracked
-	for ns in "$A" "$B" "$C"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-for ns in "$A" "$B" "$C"; do
-	ip netns add "$ns" || skip_all "cannot make network namespaces"
-	ip -n "$ns" link set lo up
-done
+netns_make "$A" "$B" "$C"
 
 # --- a path between A and B through the server
 if start --port "$A/tap0" --port "$B/tap0"; then

@@ -2,6 +2,10 @@
 #
 # netlib.sh - what the hk-net-server tests share.  Sourced after lib.sh.
 #
+#   netns_make NS...           make each namespace, lo up (or skip_all);
+#                              on exit they are deleted with every tracked
+#                              process (and netns_cleanup_more, if the
+#                              script defines it, runs first)
 #   in_ns NS CMD...            CMD in network namespace NS
 #   start ARGS...              hk-net-server ARGS --stats $T/stats.json in
 #                              the background, its log in $T/log; $pid;
@@ -13,6 +17,27 @@
 #   stats JQ                   the last counters satisfy JQ
 
 NET="$HK_BUILDDIR/hk-net-server"
+
+NETNS=
+
+netns_cleanup() {
+	command -v netns_cleanup_more >/dev/null 2>&1 && netns_cleanup_more
+	kill_tracked
+	for ns in $NETNS; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+
+netns_make() {
+	NETNS="$NETNS $*"
+	trap netns_cleanup EXIT
+	trap 'exit 1' INT TERM
+	for ns in "$@"; do
+		ip netns add "$ns" || skip_all "cannot make network namespaces"
+		ip -n "$ns" link set lo up
+	done
+}
 
 in_ns() {
 	ns=$1

@@ -11,34 +11,26 @@
 # nothing.  Namespaces, servers and devices are removed on exit.
 
 . "${HK_SRCDIR:-.}/tests/lib.sh"
+. "${HK_SRCDIR:-.}/tests/netlib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, TAP devices)"
 [ -c /dev/net/tun ] || skip_all "needs /dev/net/tun"
 require_cmd ip ping iperf3 jq
 
 SHIM="$HK_BUILDDIR/hk-shim"
-NET="$HK_BUILDDIR/hk-net-server"
 STATE="$T/state"
 export HK_STATE_DIR="$STATE"
 A="hk-$$-a"
 B="hk-$$-b"
 
-cleanup() {
+# also servers and shims of ours that outlived a failure, and the
+# namespaces hk-shim run made
+netns_cleanup_more() {
 	for p in $(pgrep -f "^$SHIM .*$A/" 2>/dev/null); do kill -9 "$p"; done
 	for p in $(pgrep -f "^$NET .*hk-$$-" 2>/dev/null); do kill -9 "$p"; done
-	kill_tracked
-	for ns in "$A" "$B" $(ip netns list | awk '/^hkrun/ {print $1}'); do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$T"
+	NETNS="$NETNS $(ip netns list | awk '/^hkrun/ {print $1}')"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-for ns in "$A" "$B"; do
-	ip netns add "$ns" || skip_all "cannot make network namespaces"
-	ip -n "$ns" link set lo up
-done
+netns_make "$A" "$B"
 ip -n "$A" link add va type veth peer name vb netns "$B"
 ip -n "$A" link set va mtu 9000 address 02:00:00:00:0a:01
 ip -n "$B" link set vb mtu 9000 address 02:00:00:00:0b:01
@@ -54,12 +46,6 @@ ip -n "$B" addr add fd78::1/128 dev lo
 ip -n "$A" route add 10.78.0.0/16 via 10.77.0.2 dev va
 ip -n "$A" -6 route add fd78::/64 via fd77::2 dev va
 ip -n "$B" route add 10.77.9.0/24 via 10.77.0.1 dev vb metric 50
-
-in_ns() {
-	ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
 
 # what a move must carry over, per namespace, without interface indexes
 config() {

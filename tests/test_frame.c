@@ -64,6 +64,18 @@ static size_t put_eth(uint8_t *f, uint16_t type)
 	return 14;
 }
 
+/* An IPv6 header at @l3, fd..1 to fd..2, @proto next. */
+static void put_ipv6(uint8_t *f, size_t l3, uint8_t proto)
+{
+	f[l3] = 0x60;
+	f[l3 + 6] = proto;
+	f[l3 + 7] = 64;
+	f[l3 + 8] = 0xfd;
+	f[l3 + 23] = 1;
+	f[l3 + 24] = 0xfd;
+	f[l3 + 39] = 2;
+}
+
 /* A TCP/IPv4 (or v6) super-frame of @payload bytes, FIN|PSH|CWR set. */
 static size_t super_tcp(uint8_t *f, int v6, size_t payload)
 {
@@ -71,13 +83,7 @@ static size_t super_tcp(uint8_t *f, int v6, size_t payload)
 
 	memset(f + l3, 0, 60);
 	if (v6) {
-		f[l3] = 0x60;
-		f[l3 + 6] = IPPROTO_TCP;
-		f[l3 + 7] = 64;
-		f[l3 + 8] = 0xfd;
-		f[l3 + 23] = 1;
-		f[l3 + 24] = 0xfd;
-		f[l3 + 39] = 2;
+		put_ipv6(f, l3, IPPROTO_TCP);
 	} else {
 		f[l3] = 0x45;
 		f[l3 + 4] = 0x12;	/* id 0x1234 */
@@ -188,13 +194,7 @@ static size_t super_udp6(uint8_t *f, size_t payload)
 	size_t l3 = put_eth(f, 0x86dd), l4 = l3 + 40;
 
 	memset(f + l3, 0, 48);
-	f[l3] = 0x60;
-	f[l3 + 6] = IPPROTO_UDP;
-	f[l3 + 7] = 64;
-	f[l3 + 8] = 0xfd;
-	f[l3 + 23] = 1;
-	f[l3 + 24] = 0xfd;
-	f[l3 + 39] = 2;
+	put_ipv6(f, l3, IPPROTO_UDP);
 	f[l4 + 1] = 99;
 	f[l4 + 3] = 53;
 	for (size_t i = 0; i < payload; i++)
