@@ -31,6 +31,8 @@ struct fs_ctx {
 	bool want_writeback;	/* --writeback */
 	bool writeback;		/* the kernel granted the writeback cache */
 	bool kernel_passthrough; /* the kernel offered passthrough in INIT */
+	bool kernel_killpriv_v2; /* ... and FUSE_HANDLE_KILLPRIV_V2 */
+	bool killpriv_v2;	/* we took it: setuid/setgid are ours to clear */
 	int dev_fd;		/* /dev/fuse, for backing-file ioctls */
 	struct watch *watch;	/* cache and passthrough: the source watcher */
 	struct stats stats;

@@ -184,6 +184,31 @@ static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
 }
 
+/*
+ * Writing or truncating a file clears its setuid bit, and its setgid bit
+ * when group execute is set, unless the writer has CAP_FSETID (the
+ * kernel's should_remove_suid()).  The server writes as root, so where
+ * the kernel leaves this to the server (writes through a direct_io file,
+ * O_TRUNC at open, and with FUSE_HANDLE_KILLPRIV_V2 truncation and any
+ * open for writing) it is done here.  libfuse 3.14 does not pass on the
+ * kernel's FUSE_WRITE_KILL_SUIDGID: a caller of uid 0 stands for one with
+ * CAP_FSETID.  @fd is an open file, or -1 to use @path.
+ */
+static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
+{
+	mode_t kill = S_ISUID;
+	struct stat st;
+
+	if (fuse_req_ctx(req)->uid == 0 || (fd >= 0 ? fstat(fd, &st) : stat(path, &st)) ||
+	    !S_ISREG(st.st_mode))
+		return;
+	if (st.st_mode & S_IXGRP)
+		kill |= S_ISGID;
+	if ((st.st_mode & kill) &&
+	    (fd >= 0 ? fchmod(fd, st.st_mode & 07777 & ~kill) : chmod(path, st.st_mode & 07777 & ~kill)))
+		warn_perror(errno, "clearing setuid/setgid");
+}
+
 static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			int valid, struct fuse_file_info *fi)
 {
@@ -219,6 +244,9 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			ret = -errno;
 			goto out_err;
 		}
+		/* with KILLPRIV_V2 the kernel no longer asks for the mode */
+		if (ops_ctx(req)->killpriv_v2)
+			ops_kill_suid(req, fi ? (int)fi->fh : -1, path);
 	}
 	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
 		struct timespec tv[2] = {
@@ -372,28 +400,6 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_reply_err(req, err);
 }
 
-/*
- * Writing or truncating a file clears its setuid bit, and its setgid bit
- * when group execute is set, unless the writer has CAP_FSETID (the
- * kernel's should_remove_suid()).  The server writes as root, so where
- * the kernel leaves this to the server (writes through a direct_io file,
- * O_TRUNC at open) it is done here.  libfuse 3.14 does not pass on the
- * kernel's FUSE_WRITE_KILL_SUIDGID: a caller of uid 0 stands for one with
- * CAP_FSETID.
- */
-static void ops_kill_suid(fuse_req_t req, int fd)
-{
-	mode_t kill = S_ISUID;
-	struct stat st;
-
-	if (fuse_req_ctx(req)->uid == 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
-		return;
-	if (st.st_mode & S_IXGRP)
-		kill |= S_ISGID;
-	if ((st.st_mode & kill) && fchmod(fd, st.st_mode & 07777 & ~kill))
-		warn_perror(errno, "clearing setuid/setgid");
-}
-
 /* The flags to reopen a file with, and how the kernel may cache it. */
 static int ops_open_flags(const struct fs_ctx *ctx, struct fuse_file_info *fi)
 {
@@ -455,8 +461,11 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, errno);
 		return;
 	}
-	if (fi->flags & O_TRUNC)
-		ops_kill_suid(req, fd);
+	/* With KILLPRIV_V2, passthrough writes never reach us: a user's
+	 * open for writing clears the bits its first write would */
+	if ((fi->flags & O_TRUNC) ||
+	    (ops_ctx(req)->killpriv_v2 && (fi->flags & O_ACCMODE) != O_RDONLY))
+		ops_kill_suid(req, fd, NULL);
 	ops_opened(req, in, fd, fi, NULL);
 }
 
@@ -505,8 +514,8 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	if (!made && (fi->flags & O_TRUNC))
-		ops_kill_suid(req, fd);
+	if (!made && ((fi->flags & O_TRUNC) || ctx->killpriv_v2))
+		ops_kill_suid(req, fd, NULL);
 	ret = ops_made_entry(req, p, name, made, &e);
 	if (ret) {
 		close(fd);
@@ -600,7 +609,7 @@ static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	if (ops_ctx(req)->fast == FS_FAST_NONE)	/* direct_io: the kernel left it to us */
-		ops_kill_suid(req, (int)fi->fh);
+		ops_kill_suid(req, (int)fi->fh, NULL);
 	fuse_reply_write(req, (size_t)n);
 }
 

@@ -10,6 +10,10 @@
  *
  * - INIT: set FUSE_PASSTHROUGH (flags2 bit 5, with FUSE_INIT_EXT) and
  *   max_stack_depth 1, when the kernel offered it in its INIT request;
+ *   and FUSE_HANDLE_KILLPRIV_V2, which makes the kernel set SB_NOSEC:
+ *   without it, every write asks the server for security.capability
+ *   (a GETXATTR round trip per write(2), even through passthrough), and
+ *   with it clearing setuid/setgid is the server's job (ops.c);
  * - OPEN and CREATE: set FOPEN_PASSTHROUGH and the backing id of the
  *   inode in struct fuse_open_out.
  *
@@ -35,6 +39,7 @@
 #define PT_INIT_EXT		(1U << 30)	/* flags: flags2 is valid */
 #define PT_PASSTHROUGH2		(1U << 5)	/* flags2: FUSE_PASSTHROUGH */
 #define PT_WRITEBACK_CACHE	(1U << 16)	/* flags */
+#define PT_KILLPRIV_V2		(1U << 28)	/* flags: FUSE_HANDLE_KILLPRIV_V2 */
 #define PT_FOPEN_DIRECT_IO	(1U << 0)
 #define PT_FOPEN_KEEP_CACHE	(1U << 1)
 #define PT_FOPEN_PASSTHROUGH	(1U << 7)
@@ -100,6 +105,7 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 		ctx->kernel_passthrough = in->minor >= 40 &&
 					  (in->flags & PT_INIT_EXT) &&
 					  (in->flags2 & PT_PASSTHROUGH2);
+		ctx->kernel_killpriv_v2 = (in->flags & PT_KILLPRIV_V2) != 0;
 		pt_reply_init = true;
 	}
 	return n;
@@ -122,6 +128,10 @@ static void pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
 	memcpy(&flags, out + PT_INIT_OUT_FLAGS, sizeof(flags));
 	memcpy(&flags2, out + PT_INIT_OUT_FLAGS2, sizeof(flags2));
 	flags = (flags | PT_INIT_EXT) & ~PT_WRITEBACK_CACHE;
+	if (ctx->kernel_killpriv_v2) {
+		flags |= PT_KILLPRIV_V2;
+		ctx->killpriv_v2 = true;
+	}
 	flags2 |= PT_PASSTHROUGH2;
 	memcpy(out + PT_INIT_OUT_FLAGS, &flags, sizeof(flags));
 	memcpy(out + PT_INIT_OUT_FLAGS2, &flags2, sizeof(flags2));
