@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,11 +313,34 @@ static void ops_made(fuse_req_t req, struct inode *p, const char *name,
 	}
 }
 
+/*
+ * A request that makes a file (create, mkdir, mknod) runs with the
+ * caller's umask, which the kernel sends instead of applying it
+ * (FUSE_DONT_MASK, with FUSE_POSIX_ACL): the file system under us then
+ * applies the umask, or the parent's default ACL instead of it, exactly
+ * as for the caller.  Each worker thread gets a file-system context of
+ * its own once (unshare(CLONE_FS)), so that a umask is per thread.
+ */
+static void ops_umask(fuse_req_t req)
+{
+	static __thread bool own_fs;
+	static bool said;
+
+	if (!own_fs && unshare(CLONE_FS)) {
+		if (log_first(&said))
+			warn_perror(errno, "unshare(CLONE_FS): the server's umask applies to files it makes");
+		return;
+	}
+	own_fs = true;
+	umask(fuse_req_ctx(req)->umask);
+}
+
 static void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, dev_t rdev)
 {
 	struct inode *p = ops_inode(req, parent);
 
+	ops_umask(req);
 	watch_expect(ops_ctx(req), p, name, IN_CREATE);
 	ops_made(req, p, name, mknodat(p->fd, name, mode, rdev) ? errno : 0, true);
 }
@@ -326,6 +350,7 @@ static void ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct inode *p = ops_inode(req, parent);
 
+	ops_umask(req);
 	watch_expect(ops_ctx(req), p, name, IN_CREATE);
 	ops_made(req, p, name, mkdirat(p->fd, name, mode) ? errno : 0, true);
 }
@@ -508,6 +533,7 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	bool made;
 	int fd, ret;
 
+	ops_umask(req);
 	fd = ops_create_fd(ctx, p, name, ops_open_flags(ctx, fi), mode,
 			   fi->flags & O_EXCL, &made);
 	if (fd < 0) {
@@ -817,18 +843,14 @@ static void ops_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 /*
- * Extended attributes go through /proc/self/fd/N, which names the inode.
- * A symlink's O_PATH descriptor cannot be reached that way without
- * following it, and Linux allows only trusted and security attributes on
- * symlinks anyway: those are refused.
+ * Extended attributes go through /proc/self/fd/N, which names the inode:
+ * the magic link lands on the inode itself and is not followed further,
+ * so for a symlink's O_PATH descriptor the calls act on the symlink (the
+ * file system under us then refuses user.* there, as Linux does).
  */
 static int ops_xattr_path(fuse_req_t req, fuse_ino_t ino, char *path)
 {
-	struct inode *in = ops_inode(req, ino);
-
-	if (in->type == S_IFLNK)
-		return -EOPNOTSUPP;
-	fs_proc_path(path, in->fd);
+	fs_proc_path(path, ops_inode(req, ino)->fd);
 	return 0;
 }
 
@@ -949,6 +971,11 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 	}
 	/* Locks are taken on the source, seen by its other users (locks.c). */
 	conn->want |= conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	/* POSIX ACLs enforced by the kernel as on the source (the ACL
+	 * xattrs pass through), umask applied here (ops_umask) */
+	if ((conn->capable & (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK)) ==
+	    (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK))
+		conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
 }
 
 /*

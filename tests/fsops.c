@@ -35,6 +35,92 @@
 #define MAXARGS	8
 #define BIG	8192
 
+/*
+ * POSIX ACLs in their xattr form (system.posix_acl_access and _default):
+ * a version word, then entries of tag, permissions and id, little-endian.
+ * Written here as "u::6,u:1000:4,g::4,g:5:4,m::4,o::0".
+ */
+#define ACL_VERSION	2
+#define ACL_NOID	0xffffffffu
+
+static const struct { char c; int named; unsigned int tag; } acl_tags[] = {
+	{ 'u', 0, 0x01 }, { 'u', 1, 0x02 }, { 'g', 0, 0x04 }, { 'g', 1, 0x08 },
+	{ 'm', 0, 0x10 }, { 'o', 0, 0x20 },
+};
+
+static const char *acl_name(const char *which)
+{
+	return !strcmp(which, "default") ? "system.posix_acl_default" : "system.posix_acl_access";
+}
+
+static void put_le(unsigned char *p, unsigned long v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static unsigned long get_le(const unsigned char *p, int n)
+{
+	unsigned long v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static long acl_encode(const char *spec, char *out, size_t size)
+{
+	unsigned char *o = (unsigned char *)out;
+	size_t len = 4;
+	char copy[512], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", spec);
+	put_le(o, ACL_VERSION, 4);
+	for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+		char *id = strchr(e, ':'), *perm = id ? strchr(id + 1, ':') : NULL;
+		int named = id && perm && perm > id + 1;
+		size_t k;
+
+		if (!perm || len + 8 > size)
+			return -1;
+		for (k = 0; k < sizeof(acl_tags) / sizeof(acl_tags[0]); k++) {
+			if (acl_tags[k].c == e[0] && acl_tags[k].named == named)
+				break;
+		}
+		if (k == sizeof(acl_tags) / sizeof(acl_tags[0]))
+			return -1;
+		put_le(o + len, acl_tags[k].tag, 2);
+		put_le(o + len + 2, strtoul(perm + 1, NULL, 8), 2);
+		put_le(o + len + 4, named ? strtoul(id + 1, NULL, 10) : ACL_NOID, 4);
+		len += 8;
+	}
+	return (long)len;
+}
+
+static void acl_decode(const char *in, size_t n, char *out, size_t outlen)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t used = 0;
+
+	used += (size_t)snprintf(out, outlen, "v%lu", n >= 4 ? get_le(p, 4) : 0);
+	for (size_t i = 4; i + 8 <= n && used < outlen; i += 8) {
+		unsigned int tag = (unsigned int)get_le(p + i, 2);
+		unsigned long id = get_le(p + i + 4, 4);
+		char c = '?';
+
+		for (size_t k = 0; k < sizeof(acl_tags) / sizeof(acl_tags[0]); k++) {
+			if (acl_tags[k].tag == tag)
+				c = acl_tags[k].c;
+		}
+		if (id == ACL_NOID)
+			used += (size_t)snprintf(out + used, outlen - used, " %c::%lo", c,
+						 get_le(p + i + 2, 2));
+		else
+			used += (size_t)snprintf(out + used, outlen - used, " %c:%lu:%lo", c, id,
+						 get_le(p + i + 2, 2));
+	}
+}
+
 static const char *errname(int e)
 {
 	switch (e) {
@@ -518,6 +604,39 @@ static int run(int argc, char **a, char *out, size_t outlen)
 		for (size_t i = 0; i < k; i++)
 			used += (size_t)snprintf(out + used, outlen > used ? outlen - used : 0,
 						 "%s%s", i ? " " : "", names[i]);
+		return 0;
+	}
+	if (!strcmp(op, "umask")) {	/* umask MASK: for what follows */
+		NEED(1);
+		umask(mode_arg(a[1]));
+		return 0;
+	}
+	if (!strcmp(op, "lsetxattr")) {	/* lsetxattr PATH NAME VALUE: not followed */
+		NEED(3);
+		return lsetxattr(a[1], a[2], a[3], strlen(a[3]), 0) ? errno : 0;
+	}
+	if (!strcmp(op, "lgetxattr")) {
+		NEED(2);
+		n = lgetxattr(a[1], a[2], buf, sizeof(buf) - 1);
+		if (n < 0)
+			return errno;
+		buf[n] = '\0';
+		snprintf(out, outlen, "'%.4000s'", buf);
+		return 0;
+	}
+	if (!strcmp(op, "setacl")) {	/* setacl PATH access|default ENTRIES */
+		NEED(3);
+		n = acl_encode(a[3], buf, sizeof(buf));
+		if (n < 0)
+			return EINVAL;
+		return setxattr(a[1], acl_name(a[2]), buf, (size_t)n, 0) ? errno : 0;
+	}
+	if (!strcmp(op, "getacl")) {	/* getacl PATH access|default */
+		NEED(2);
+		n = getxattr(a[1], acl_name(a[2]), buf, sizeof(buf));
+		if (n < 0)
+			return errno;
+		acl_decode(buf, (size_t)n, out, outlen);
 		return 0;
 	}
 	if (!strcmp(op, "removexattr")) {
