@@ -571,17 +571,19 @@ static int run(int argc, char **a, char *out, size_t outlen)
 		}
 		return 0;
 	}
-	if (!strcmp(op, "setxattr")) {	/* setxattr PATH NAME VALUE [create|replace] */
+	if (!strcmp(op, "setxattr") || !strcmp(op, "lsetxattr")) {
+		/* [l]setxattr PATH NAME VALUE [create|replace]; l: not followed */
 		int flags = 0;
 
 		NEED(3);
 		if (argc > 4)
 			flags = !strcmp(a[4], "create") ? XATTR_CREATE : XATTR_REPLACE;
-		return setxattr(a[1], a[2], a[3], strlen(a[3]), flags) ? errno : 0;
+		return (op[0] == 'l' ? lsetxattr : setxattr)(a[1], a[2], a[3], strlen(a[3]), flags) ?
+		       errno : 0;
 	}
-	if (!strcmp(op, "getxattr")) {
+	if (!strcmp(op, "getxattr") || !strcmp(op, "lgetxattr")) {	/* l: not followed */
 		NEED(2);
-		n = getxattr(a[1], a[2], buf, sizeof(buf) - 1);
+		n = (op[0] == 'l' ? lgetxattr : getxattr)(a[1], a[2], buf, sizeof(buf) - 1);
 		if (n < 0)
 			return errno;
 		buf[n] = '\0';
@@ -609,19 +611,6 @@ static int run(int argc, char **a, char *out, size_t outlen)
 	if (!strcmp(op, "umask")) {	/* umask MASK: for what follows */
 		NEED(1);
 		umask(mode_arg(a[1]));
-		return 0;
-	}
-	if (!strcmp(op, "lsetxattr")) {	/* lsetxattr PATH NAME VALUE: not followed */
-		NEED(3);
-		return lsetxattr(a[1], a[2], a[3], strlen(a[3]), 0) ? errno : 0;
-	}
-	if (!strcmp(op, "lgetxattr")) {
-		NEED(2);
-		n = lgetxattr(a[1], a[2], buf, sizeof(buf) - 1);
-		if (n < 0)
-			return errno;
-		buf[n] = '\0';
-		snprintf(out, outlen, "'%.4000s'", buf);
 		return 0;
 	}
 	if (!strcmp(op, "setacl")) {	/* setacl PATH access|default ENTRIES */
