@@ -17,7 +17,11 @@ nops=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SCRIPT")
 
 for mode in none cache passthrough; do
 	d="$T/$mode"
-	mkdir -p "$d/src" "$d/ref"
+	mkdir -p "$d/src/xdev" "$d/ref/xdev"
+	# another file system inside both trees, for EXDEV
+	mount -t tmpfs -o size=1m,mode=0755 hk-xdev "$d/src/xdev" &&
+		mount -t tmpfs -o size=1m,mode=0755 hk-xdev "$d/ref/xdev" ||
+		diag "$mode: no tmpfs inside the trees: the EXDEV lines will differ"
 	if ! serve "$d/mnt" --fast-path "$mode" -o allow_other "$d/src"; then
 		ok 1 "$mode: mounts"
 		continue
@@ -43,6 +47,7 @@ for mode in none cache passthrough; do
 	umount "$d/mnt"
 	check "$mode: the server exits on unmount" wait_gone "$pid"
 	check "$mode: nothing left mounted" sh -c "! grep -q ' $d/mnt ' /proc/self/mounts"
+	umount "$d/src/xdev" "$d/ref/xdev"
 done
 
 # --- the data path: 64 MiB written and read through the mount.  In none

@@ -12,7 +12,8 @@
 #                       and the first 60 lines of their diff as diagnostics
 #
 # Every server started through serve is killed and every mount under $T
-# detached when the script exits, passed or not.
+# (FUSE, and the tmpfs a test puts inside a tree) detached when the script
+# exits, passed or not.
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (allow_other, several uids)"
 [ -c /dev/fuse ] || skip_all "needs /dev/fuse"
@@ -23,6 +24,9 @@ chmod 755 "$T"
 
 fs_cleanup() {
 	grep " $T/.* fuse" /proc/self/mounts | while read -r _ m _; do
+		umount -l "$m"
+	done
+	grep " $T/" /proc/self/mounts | while read -r _ m _; do
 		umount -l "$m"
 	done
 	kill_tracked

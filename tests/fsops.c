@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -373,6 +375,89 @@ static int tree(const char *dir, char *out, size_t outlen)
 	return e;
 }
 
+/*
+ * churn DIR N: N files, then a listing in small getdents64 calls, and
+ * halfway through it a third of the files are removed and N/2 others
+ * made.  POSIX lets the files removed or made during the listing appear
+ * or not; every other one must appear exactly once, which needs offsets
+ * that stay valid while the directory changes.
+ */
+#define CHURN_MAX	1000
+
+static int churn_name(const char *name)
+{
+	int i;
+
+	return sscanf(name, "c%4d", &i) == 1 && strlen(name) == 5 && i >= 0 && i < CHURN_MAX ? i : -1;
+}
+
+/* Read one small batch of entries; count the c-files; 0 at the end. */
+static long churn_read(int fd, unsigned char *seen)
+{
+	char buf[512];
+	long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+
+	for (long off = 0; off < n;) {
+		struct dirent64 *e = (struct dirent64 *)(buf + off);
+		int i = churn_name(e->d_name);
+
+		if (i >= 0 && seen[i] < 255)
+			seen[i]++;
+		off += e->d_reclen;
+	}
+	return n;
+}
+
+static int churn(const char *dir, int n, char *out, size_t outlen)
+{
+	unsigned char seen[CHURN_MAX] = { 0 };
+	char path[PATH_MAX];
+	int fd, missing = 0, twice = 0, kept = 0, batches = 0;
+	long r;
+
+	if (n < 6 || n > CHURN_MAX)
+		return EINVAL;
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/c%04d", dir, i);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			return errno;
+		close(fd);
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return errno;
+	while ((r = churn_read(fd, seen)) > 0 && ++batches < 4)
+		;
+	for (int i = 0; i < n; i += 3) {
+		snprintf(path, sizeof(path), "%s/c%04d", dir, i);
+		unlink(path);
+	}
+	for (int i = 0; i < n / 2; i++) {
+		snprintf(path, sizeof(path), "%s/n%04d", dir, i);
+		close(open(path, O_WRONLY | O_CREAT, 0644));
+	}
+	while (r > 0)
+		r = churn_read(fd, seen);
+	close(fd);
+	for (int i = 0; i < n; i++) {
+		if (i % 3 == 0)
+			continue;
+		kept++;
+		missing += !seen[i];
+		twice += seen[i] > 1;
+		snprintf(path, sizeof(path), "%s/c%04d", dir, i);
+		unlink(path);
+	}
+	for (int i = 0; i < n / 2; i++) {
+		snprintf(path, sizeof(path), "%s/n%04d", dir, i);
+		unlink(path);
+	}
+	snprintf(out, outlen, "%d kept: %d missing, %d twice%s", kept, missing, twice,
+		 r < 0 ? ", listing failed" : "");
+	return 0;
+}
+
 /* Run one operation; print its details into @out; 0 or an errno. */
 static int run(int argc, char **a, char *out, size_t outlen)
 {
@@ -607,6 +692,10 @@ static int run(int argc, char **a, char *out, size_t outlen)
 			used += (size_t)snprintf(out + used, outlen > used ? outlen - used : 0,
 						 "%s%s", i ? " " : "", names[i]);
 		return 0;
+	}
+	if (!strcmp(op, "churn")) {
+		NEED(2);
+		return churn(a[1], atoi(a[2]), out, outlen);
 	}
 	if (!strcmp(op, "umask")) {	/* umask MASK: for what follows */
 		NEED(1);
