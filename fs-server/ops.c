@@ -697,6 +697,10 @@ static void ops_opendir(fuse_req_t req, fuse_ino_t ino,
 		goto out_err;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
+	/* with long timeouts the kernel keeps listings too, from one open
+	 * to the next; it drops them when the directory changes through the
+	 * mount, or when the watcher invalidates the directory (watch.c) */
+	fi->cache_readdir = fi->keep_cache = ops_ctx(req)->fast != FS_FAST_NONE;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		closedir(d->dp);
 		free(d);
