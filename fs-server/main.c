@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -329,6 +330,37 @@ static void *stats_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Every inode the kernel knows is an O_PATH descriptor here, so a tree of
+ * tens of thousands of files needs as many: raise the descriptor limit to
+ * the kernel's (fs.nr_open) when allowed, else to the hard limit.  With
+ * the default 1024, or the 20000 of some containers, lookups failed with
+ * EMFILE once that many files were known.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit r = { 0 };
+	unsigned long nr_open = 1048576;
+	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu", &nr_open) != 1)
+			nr_open = 1048576;
+		fclose(f);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return;
+	if (r.rlim_max < nr_open) {
+		struct rlimit up = { nr_open, nr_open };
+
+		if (!setrlimit(RLIMIT_NOFILE, &up))
+			return;
+	}
+	r.rlim_cur = r.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &r))
+		warn_perror(errno, "cannot raise the open file limit");
+}
+
 static int serve(struct fs_opts *o, int src_fd)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -340,6 +372,7 @@ static int serve(struct fs_opts *o, int src_fd)
 	sigset_t usr1;
 	int ret = EXIT_FAILURE;
 
+	raise_nofile();
 	if (inode_table_init(&ctx.inodes, src_fd)) {
 		err("out of memory");
 		close(src_fd);

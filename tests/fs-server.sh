@@ -313,4 +313,25 @@ dpid=$(pgrep -f "hk-fs-server $T/src $T/mnt-daemon" | head -1)
 umount "$T/mnt-daemon"
 check "daemon: exits on unmount" wait_gone "${dpid:-0}"
 
+# --- one O_PATH descriptor per inode the kernel knows: the server raises
+# its soft descriptor limit (here 256) as far as it may
+mkdir -p "$T/nofile-src"
+soft=$(ulimit -Sn)
+ulimit -Sn 256
+if serve "$T/mnt-nofile" "$T/nofile-src"; then
+	ulimit -Sn "$soft"
+	i=0
+	while [ $i -lt 1000 ] && : >"$T/mnt-nofile/f$i" 2>/dev/null; do
+		i=$((i + 1))
+	done
+	check "started with 256 descriptors: 1000 files made and all stat'ed through the mount" \
+		sh -c "[ $i -eq 1000 ] && [ \$(ls '$T/mnt-nofile' | wc -l) -eq 1000 ] &&
+		       stat '$T'/mnt-nofile/f* >/dev/null"
+	umount "$T/mnt-nofile"
+	wait_gone "$pid"
+else
+	ulimit -Sn "$soft"
+	ok 1 "mounts with a soft limit of 256 descriptors"
+fi
+
 done_testing
