@@ -19,6 +19,8 @@
 #define FRAME_ETH_MAX	65550			/* 64 KiB super-frame and L2 */
 #define FRAME_MAX	(VNET_HDR + FRAME_ETH_MAX)
 #define FRAME_HDR_MAX	256			/* L2..L4 headers we rebuild */
+/* Largest frame that is not a super-frame: the MTU, Ethernet, two VLAN tags */
+#define FRAME_L2_MAX(mtu)	((size_t)(mtu) + ETH_HDR + 8)
 
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4	5	/* Linux 5.18 */

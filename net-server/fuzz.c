@@ -50,7 +50,7 @@ static long fake_xmit(struct worker *wk, struct port *out, const struct iovec *i
 		abort();	/* a super-frame to a port that cannot take it */
 	if ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !(out->offloads & TUN_F_CSUM))
 		abort();	/* a checksum left to a port that cannot do it */
-	if (!segment && vh.gso_type == VIRTIO_NET_HDR_GSO_NONE && len - VNET_HDR > out->mtu + ETH_HDR + 8)
+	if (!segment && vh.gso_type == VIRTIO_NET_HDR_GSO_NONE && len - VNET_HDR > FRAME_L2_MAX(out->mtu))
 		abort();	/* a frame above the MTU */
 	if (segment && !frame_parse(frame + VNET_HDR, len - VNET_HDR, &fi) && fi.l3 &&
 	    len - VNET_HDR - fi.l3 > out->mtu)
@@ -96,7 +96,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	s.xmit = fake_xmit;
 	s.worker = &w;
 	switch_init(&s.macs, 300ULL * 1000000000ULL);
-	setup_port(0, "a/tap0", TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | 0x20 | 0x40, 65520);
+	setup_port(0, "a/tap0", TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_USO4 | TUN_F_USO6, 65520);
 	setup_port(1, "b/tap0", 0, 1500);
 	setup_port(2, "c/tap0", TUN_F_CSUM, 1280);
 	s.port[0].respond = true;

@@ -26,13 +26,6 @@
 #include "log.h"
 #include "server.h"
 
-#ifndef TUN_F_USO4
-#define TUN_F_USO4	0x20
-#define TUN_F_USO6	0x40
-#endif
-
-/* Largest frame without GSO: the MTU, Ethernet, two VLAN tags. */
-#define L2_MAX(mtu)	((size_t)(mtu) + ETH_HDR + 8)
 
 /**
  * path_port_lost() - the port's device is gone: stop reading it
@@ -155,7 +148,7 @@ static void path_to(struct worker *w, struct port *out, const struct virtio_net_
 		}
 		return;
 	}
-	if (elen > L2_MAX(out->mtu)) {
+	if (elen > FRAME_L2_MAX(out->mtu)) {
 		st->tx_drops[TX_OVERSIZED]++;
 		return;
 	}
@@ -230,7 +223,7 @@ void path_frame(struct worker *w, struct port *in, size_t len)
 		st->rx_drops[RX_MALFORMED]++;
 		goto out;
 	}
-	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE && elen > L2_MAX(in->mtu)) {
+	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE && elen > FRAME_L2_MAX(in->mtu)) {
 		st->rx_drops[RX_OVERSIZED]++;
 		goto out;
 	}

@@ -32,11 +32,6 @@
 #include "log.h"
 #include "port.h"
 
-#ifndef TUN_F_USO4
-#define TUN_F_USO4	0x20	/* Linux 6.2 */
-#define TUN_F_USO6	0x40
-#endif
-
 const char *const rx_drop_names[RX_NREASONS] = {
 	"malformed", "oversized", "loop", "filter",
 };

@@ -6,6 +6,7 @@
 #define HK_NET_PORT_H
 
 #include <linux/if.h>
+#include <linux/if_tun.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -13,6 +14,11 @@
 #include "responder.h"
 
 #define MAX_QUEUES	16
+
+#ifndef TUN_F_USO4
+#define TUN_F_USO4	0x20	/* Linux 6.2; Debian 12's headers predate it */
+#define TUN_F_USO6	0x40
+#endif
 
 /* Why a frame read from a port was dropped; counted on that port. */
 enum rx_drop {
