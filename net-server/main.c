@@ -58,7 +58,7 @@ struct popt {
 struct options {
 	unsigned long mtu, ageing, queues, busy_us;
 	bool all_no_offload, in_kernel, daemon, sandbox;
-	const char *filter;		/* --filter: every port's input */
+	char *filter;			/* --filter: every port's input */
 	struct popt popt[MAX_POPTS];
 	int npopts;
 	char *expr[MAX_PORTS][2];	/* combined input and output filters */
@@ -89,7 +89,7 @@ static void usage(FILE *f)
 		"  --busy-poll USEC       keep polling this long after the last frame before\n"
 		"                         sleeping (default 0)\n"
 		"  --filter EXPR          drop frames entering from any port unless they match\n"
-		"                         the pcap expression EXPR\n"
+		"                         the pcap expression EXPR (repeated: all of them)\n"
 		"  --filter-in PORT:EXPR  the same for frames entering from PORT\n"
 		"  --filter-out PORT:EXPR the same for frames leaving through PORT\n"
 		"  --filter-in-kernel     run the input filters in the kernel (TUNATTACHFILTER),\n"
@@ -139,7 +139,7 @@ static struct json_object *offloads_json(unsigned int off)
 {
 	static const struct { unsigned int bit; const char *name; } f[] = {
 		{ TUN_F_CSUM, "csum" }, { TUN_F_TSO4, "tso4" }, { TUN_F_TSO6, "tso6" },
-		{ TUN_F_TSO_ECN, "tso_ecn" }, { 0x20, "uso4" }, { 0x40, "uso6" },
+		{ TUN_F_TSO_ECN, "tso_ecn" }, { TUN_F_USO4, "uso4" }, { TUN_F_USO6, "uso6" },
 	};
 	struct json_object *a = json_object_new_array();
 
@@ -611,13 +611,14 @@ static int options_parse(struct server *s, struct options *o, int argc, char **a
 				return 2;
 			}
 			break;
-		case OPT_FILTER:
-			if (o->filter) {
-				err("--filter is given twice; join the expressions with 'and'");
-				return 2;
-			}
-			o->filter = optarg;
+		case OPT_FILTER: {
+			/* repeated, like --filter-in: the expressions are joined */
+			char *j = filter_join(o->filter, optarg);
+
+			free(o->filter);
+			o->filter = j;
 			break;
+		}
 		case OPT_FILTER_IN:
 		case OPT_FILTER_OUT:
 		case OPT_ADDRESS:
@@ -849,6 +850,7 @@ out_close:
 	for (unsigned int q = 0; s.worker && q < s.queues; q++)
 		worker_free(&s.worker[q]);
 out_free:
+	free(o.filter);
 	for (int i = 0; i < MAX_PORTS; i++) {
 		free(o.expr[i][0]);
 		free(o.expr[i][1]);
