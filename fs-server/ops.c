@@ -851,25 +851,16 @@ static void ops_statfs(fuse_req_t req, fuse_ino_t ino)
  * the magic link lands on the inode itself and is not followed further,
  * so for a symlink's O_PATH descriptor the calls act on the symlink (the
  * file system under us then refuses user.* there, as Linux does).
+ *
+ * ops_query_xattr(): getxattr of @name, or listxattr when @name is NULL.
  */
-static int ops_xattr_path(fuse_req_t req, fuse_ino_t ino, char *path)
-{
-	fs_proc_path(path, ops_inode(req, ino)->fd);
-	return 0;
-}
-
-/* getxattr of @name, or listxattr when @name is NULL. */
 static void ops_query_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			    size_t size)
 {
 	char path[FS_PROC_PATH], *buf = NULL;
-	int ret = ops_xattr_path(req, ino, path);
 	ssize_t n;
 
-	if (ret) {
-		fuse_reply_err(req, -ret);
-		return;
-	}
+	fs_proc_path(path, ops_inode(req, ino)->fd);
 	if (size && !(buf = malloc(size))) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -899,21 +890,17 @@ static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 const char *value, size_t size, int flags)
 {
 	char path[FS_PROC_PATH];
-	int ret = ops_xattr_path(req, ino, path);
 
-	if (!ret && setxattr(path, name, value, size, flags))
-		ret = -errno;
-	fuse_reply_err(req, -ret);
+	fs_proc_path(path, ops_inode(req, ino)->fd);
+	fuse_reply_err(req, setxattr(path, name, value, size, flags) ? errno : 0);
 }
 
 static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	char path[FS_PROC_PATH];
-	int ret = ops_xattr_path(req, ino, path);
 
-	if (!ret && removexattr(path, name))
-		ret = -errno;
-	fuse_reply_err(req, -ret);
+	fs_proc_path(path, ops_inode(req, ino)->fd);
+	fuse_reply_err(req, removexattr(path, name) ? errno : 0);
 }
 
 static void ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
