@@ -23,9 +23,6 @@ OPS="$HK_BUILDDIR/tests/fsops"
 chmod 755 "$T"
 
 fs_cleanup() {
-	grep " $T/.* fuse" /proc/self/mounts | while read -r _ m _; do
-		umount -l "$m"
-	done
 	grep " $T/" /proc/self/mounts | while read -r _ m _; do
 		umount -l "$m"
 	done

@@ -11,8 +11,6 @@
 . "${HK_SRCDIR:-.}/tests/lib.sh"
 . "${HK_SRCDIR:-.}/tests/netlib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, TAP devices)"
-[ -c /dev/net/tun ] || skip_all "needs /dev/net/tun"
 require_cmd ip ping iperf3 jq
 
 A="hk-$$-a"
@@ -122,26 +120,17 @@ fi
 
 # --- bad arguments: a clear message, exit 2, nothing created
 ip -n "$A" link add veth0 type veth peer name veth1
-bad() {
-	desc=$1 word=$2
-	shift 2
-	"$NET" "$@" >"$T/out" 2>"$T/err"
-	st=$?
-	if [ "$st" -eq 2 ] && grep -q -e "$word" "$T/err" &&
-	   ! ip -n "$A" link show tap5 >/dev/null 2>&1; then
-		ok 0 "refused: $desc"
-	else
-		ok 1 "refused: $desc"
-		diag "exit $st: $(cat "$T/err")"
-	fi
+state_now() {
+	netns_links
 }
-bad "one port" "two or more" --port "$A/tap5"
-bad "a namespace that does not exist" "nosuch-$$" --port "$A/tap5" --port "nosuch-$$/tap0"
-bad "a device that is not a TAP" "not a TAP" --port "$A/tap5" --port "$A/veth0"
-bad "the same port twice" "twice" --port "$A/tap5" --port "$A/tap5"
-bad "an MTU too large" "65520" --port "$A/tap5" --port "$B/tap5" --mtu 70000
-bad "a name too long" "IFNAME" --port "$A/tap5" --port "$B/abcdefghijklmnopq"
-bad "an unknown option" "usage" --port "$A/tap5" --port "$B/tap5" --warp
+refused "refused: one port" "two or more" "$NET" --port "$A/tap5"
+refused "refused: a namespace that does not exist" "nosuch-$$" \
+	"$NET" --port "$A/tap5" --port "nosuch-$$/tap0"
+refused "refused: a device that is not a TAP" "not a TAP" "$NET" --port "$A/tap5" --port "$A/veth0"
+refused "refused: the same port twice" "twice" "$NET" --port "$A/tap5" --port "$A/tap5"
+refused "refused: an MTU too large" "65520" "$NET" --port "$A/tap5" --port "$B/tap5" --mtu 70000
+refused "refused: a name too long" "IFNAME" "$NET" --port "$A/tap5" --port "$B/abcdefghijklmnopq"
+refused "refused: an unknown option" "usage" "$NET" --port "$A/tap5" --port "$B/tap5" --warp
 
 # --- daemon: returns once the ports are open, serves, ends on SIGTERM
 "$NET" --daemon --port "$A/tap6" --port "$B/tap6" 2>"$T/dlog"

@@ -2,6 +2,8 @@
 #
 # netlib.sh - what the hk-net-server tests share.  Sourced after lib.sh.
 #
+#   netns_links                the links of every namespace netns_make made,
+#                              one name a line (for lib.sh's state_now)
 #   netns_make NS...           make each namespace, lo up (or skip_all);
 #                              on exit they are deleted with every tracked
 #                              process (and netns_cleanup_more, if the
@@ -15,6 +17,9 @@
 #                              sanitizers: no report, LeakSanitizer included)
 #   address NS IPV4 IPV6       both addresses on NS's tap0
 #   stats JQ                   the last counters satisfy JQ
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces, TAP devices)"
+[ -c /dev/net/tun ] || skip_all "needs /dev/net/tun"
 
 NET="$HK_BUILDDIR/hk-net-server"
 
@@ -36,6 +41,12 @@ netns_make() {
 	for ns in "$@"; do
 		ip netns add "$ns" || skip_all "cannot make network namespaces"
 		ip -n "$ns" link set lo up
+	done
+}
+
+netns_links() {
+	for ns in $NETNS; do
+		ip -n "$ns" -o link show | awk -v ns="$ns" '{ print ns, $2 }'
 	done
 }
 
