@@ -93,7 +93,7 @@ static const struct option long_opts[] = {
 /* What the command line said; it wins over the configuration file. */
 struct cli {
 	const char *config, *replay, *json, *plot, *calibration;
-	const char *workload, *command, *fast_path;
+	const char *workload, *command;
 	bool demo, json_stdout;
 	struct shim_opts shim;
 	/* the plan's settings, checked, applied over the configuration's */
@@ -169,8 +169,7 @@ static int parse_opts(int argc, char **argv, struct cli *cli, bool first)
 				err("--fast-path: '%s' is not " FAST_PATHS, optarg);
 				return MIG_USAGE;
 			}
-			cli->fast_path = optarg;
-			cli->shim.fast_path = optarg;
+			cli->shim.fast_path = optarg;	/* for move, and for ab's candidate */
 			break;
 		case OPT_STATE:
 			cli->shim.state_dir = optarg;
@@ -470,9 +469,9 @@ static int cmd_ab(struct cli *cli, int argc, char **argv)
 			ret = MIG_USAGE;
 			goto out;
 		}
-	if (cli->fast_path) {
+	if (cli->shim.fast_path) {
 		free(c->fast_path);
-		c->fast_path = strdup(cli->fast_path);
+		c->fast_path = strdup(cli->shim.fast_path);
 	}
 	/* only this one candidate is measured */
 	if (c != &cfg.cand[0]) {
