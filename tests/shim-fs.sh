@@ -189,8 +189,9 @@ out=$("$SHIM" -q run --fs "$D" -- sh -c "grep ' $D ' /proc/self/mountinfo | sed 
 rc=$?
 check "run: the command sees DIR served by hk-fs-server" test "$out" = fuse.hk-fs-server
 check "run: its exit status is returned" test $rc -eq 7
-check "run: nobody else sees the mount, and no server is left" \
-	sh -c "! grep -q ' $D fuse' /proc/self/mounts && ! pgrep -f '^$FS --foreground --source-fd=3.* $D' >/dev/null"
+left=$(grep " $D fuse" /proc/self/mounts; pgrep -af "^$FS --foreground --source-fd=3.* $D")
+ok $([ -z "$left" ] && echo 0 || echo 1) "run: nobody else sees the mount, and no server is left"
+[ -z "$left" ] || diag "left after run:" "$left" "$(ps -o pid,ppid,etimes,args -p "$(pgrep -d, -f "^$FS" || echo 1)")"
 
 # --- stale records ----------------------------------------------------
 "$SHIM" -q fs move "$D"
