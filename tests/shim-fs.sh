@@ -175,10 +175,17 @@ sleep 0.3
 sleep 0.5
 grep -q "$D fuse" /proc/self/mounts
 moved=$?
+"$SHIM" status --json >"$T/status.json"
+srv=$(server_pid "$D")
 "$SHIM" -q fs revert "$D" 2>"$T/out"
 sleep 0.3
 kill $writer
 wait $writer 2>/dev/null
+# the next section counts servers: this one must be gone first (revert
+# waits 5 s for it, then warns; CI saw one outlive the revert)
+ms=$(ms_until sh -c "! kill -0 ${srv:-0} 2>/dev/null")
+check "... and its server ended (${ms} ms after the writer stopped)" sh -c "! kill -0 ${srv:-0} 2>/dev/null"
+[ "$ms" -lt 1000 ] || diag "revert said:" "$(cat "$T/out")"
 n=$(wc -l <"$D/seq")
 check "the writer's file, moved and reverted under it, has every line once, in order" \
 	sh -c "seq 1 $n | cmp -s - '$D/seq'"
