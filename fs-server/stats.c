@@ -32,6 +32,23 @@ void stats_record(struct stats *s, enum stats_op op, uint64_t t0)
 	hist_add(&s->op[op], clock_ns() - t0);
 }
 
+static struct json_object *stats_watch_json(const struct stats_watch *w)
+{
+	struct json_object *o = json_object_new_object();
+	const struct { const char *name; const uint64_t *v; } f[] = {
+		{ "wakeups", &w->wakeups }, { "events", &w->events },
+		{ "repeats", &w->repeats },
+		{ "inval_entries", &w->inval_entries },
+		{ "inval_inodes", &w->inval_inodes },
+		{ "overflows", &w->overflows },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		json_object_object_add(o, f[i].name, json_object_new_uint64(
+			__atomic_load_n(f[i].v, __ATOMIC_RELAXED)));
+	return o;
+}
+
 /**
  * stats_json() - the counters as a JSON document
  * @s:	the counters
@@ -55,5 +72,6 @@ struct json_object *stats_json(struct stats *s, const char *fast_path,
 	for (int i = 0; i < STATS_NOPS; i++)
 		json_object_object_add(ops, stats_names[i], hist_json(&s->op[i]));
 	json_object_object_add(root, "ops", ops);
+	json_object_object_add(root, "watch", stats_watch_json(&s->watch));
 	return root;
 }

@@ -22,6 +22,16 @@
  * the mount, only its attributes are invalidated on a change, not its
  * pages: a writer behind the mount and one through it at once see each
  * other's data only after the file is closed through the mount.
+ *
+ * Writes through a passthrough mount reach the source file directly and
+ * raise IN_MODIFY as any other writer's would, one event per write(2).
+ * Read at once, each would wake the watcher: at 4 KiB writes that costs
+ * more than the write itself.  So after each batch the watcher rests
+ * WATCH_SETTLE_NS, away from the inotify queue: the kernel merges an event
+ * equal to the last one queued, nobody is waiting to be woken, and a
+ * change behind the mount is still seen within a few milliseconds.  What
+ * one read(2) of the queue repeats for one name (the kernel merges only
+ * neighbours) is handled once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +56,8 @@
 #define WATCH_NAMES	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
 #define WATCH_EXPECTS	256		/* own changes in flight */
 #define WATCH_EXPECT_NS	1000000000LL	/* an expectation lives 1 s */
+#define WATCH_SETTLE_NS	5000000		/* rest between batches: 5 ms */
+#define WATCH_SEEN	64		/* child events remembered per batch */
 
 struct watch_expect {
 	const struct inode *dir;	/* NULL: free slot */
@@ -220,6 +232,12 @@ void watch_unexpect(struct fs_ctx *ctx, struct inode *dir, const char *name,
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* The watcher's counters have one writer, this thread; --stats reads them. */
+static void watch_count(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
 /* What one event asks of the kernel, decided under the lock. */
 struct watch_todo {
 	fuse_ino_t dir;		/* the directory */
@@ -236,6 +254,7 @@ static void watch_event(struct watch *w, const struct inotify_event *ev)
 	struct stat st;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
+		watch_count(&w->ctx->stats.watch.overflows, 1);
 		warn("watch: inotify queue overflowed; some changes behind the mount may be seen late");
 		return;
 	}
@@ -274,6 +293,54 @@ static void watch_event(struct watch *w, const struct inotify_event *ev)
 						 todo.child_data ? 0 : -1, 0);
 	if (todo.dir_attr)
 		fuse_lowlevel_notify_inval_inode(w->se, todo.dir, -1, 0);
+	watch_count(&w->ctx->stats.watch.inval_entries, todo.entry);
+	watch_count(&w->ctx->stats.watch.inval_inodes,
+		    !!todo.child + todo.dir_attr);
+}
+
+/* FNV-1a of an event's directory and name, never 0 */
+static uint64_t watch_key(const struct inotify_event *ev)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint32_t)ev->wd;
+
+	for (const char *c = ev->name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+	return h | 1;
+}
+
+/* Child events handled in one read's worth of events */
+struct watch_seen {
+	uint64_t key[WATCH_SEEN];
+	unsigned int n;
+};
+
+/*
+ * A child's content or attributes: true when the same name had such an
+ * event earlier in the same read.  Handling that one looked at the file
+ * after both had happened, which does for both.  A name event is never
+ * skipped and empties the set: what follows may be about another file
+ * under the same name.
+ */
+static bool watch_repeat(struct watch_seen *seen, const struct inotify_event *ev)
+{
+	uint64_t key;
+	size_t i;
+
+	if (!ev->len || (ev->mask & (WATCH_NAMES | IN_Q_OVERFLOW))) {
+		if (ev->len || (ev->mask & IN_Q_OVERFLOW))
+			memset(seen, 0, sizeof(*seen));
+		return false;
+	}
+	key = watch_key(ev);
+	for (i = key % WATCH_SEEN; seen->key[i]; i = (i + 1) % WATCH_SEEN)
+		if (seen->key[i] == key)
+			return true;
+	/* keep a free slot, so that the search ends */
+	if (seen->n < WATCH_SEEN - 1) {
+		seen->key[i] = key;
+		seen->n++;
+	}
+	return false;
 }
 
 static void *watch_main(void *arg)
@@ -281,12 +348,15 @@ static void *watch_main(void *arg)
 	struct watch *w = arg;
 	char buf[64 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
 		__attribute__((aligned(__alignof__(struct inotify_event))));
+	struct stats_watch *st = &w->ctx->stats.watch;
+	struct watch_seen seen;
+	struct pollfd pfd[2] = {
+		{ .fd = w->fd, .events = POLLIN },
+		{ .fd = w->stop_fd, .events = POLLIN },
+	};
 
 	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = w->fd, .events = POLLIN },
-			{ .fd = w->stop_fd, .events = POLLIN },
-		};
+		const struct timespec settle = { 0, WATCH_SETTLE_NS };
 		ssize_t n;
 
 		if (poll(pfd, 2, -1) < 0) {
@@ -297,19 +367,28 @@ static void *watch_main(void *arg)
 		}
 		if (pfd[1].revents)
 			break;
-		n = read(w->fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
+		/* one batch: what the queue holds now */
+		watch_count(&st->wakeups, 1);
+		while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
+			memset(&seen, 0, sizeof(seen));
+			for (char *p = buf; p < buf + n; ) {
+				const struct inotify_event *ev = (const void *)p;
+
+				watch_count(&st->events, 1);
+				if (watch_repeat(&seen, ev))
+					watch_count(&st->repeats, 1);
+				else
+					watch_event(w, ev);
+				p += sizeof(*ev) + ev->len;
+			}
+		}
+		if (n < 0 && errno != EINTR && errno != EAGAIN) {
 			err_perror(errno, "watcher: read");
 			break;
 		}
-		for (char *p = buf; p < buf + n; ) {
-			const struct inotify_event *ev = (const void *)p;
-
-			watch_event(w, ev);
-			p += sizeof(*ev) + ev->len;
-		}
+		/* rest, but not from stopping */
+		if (ppoll(&pfd[1], 1, &settle, NULL) > 0)
+			break;
 	}
 	return NULL;
 }
