@@ -12,9 +12,21 @@
  * its parent's: every operation is an *at() call on it, so no path string
  * is ever resolved by the server and nothing outside the source is
  * reachable, whatever the tree's symlinks say.
+ *
+ * A descriptor per inode runs into the open file limit on a large tree
+ * (find over 100,000 files holds 100,000 inodes).  Past a budget
+ * (max_fds), an inode other than a directory is held by its file handle
+ * (name_to_handle_at) instead, and each operation opens it for the time it
+ * needs (open_by_handle_at, which needs CAP_DAC_READ_SEARCH).  A handle
+ * names the inode as the descriptor did, not a path, so confinement is the
+ * same.  It does not keep an unlinked inode reachable as a descriptor
+ * does: before the server unlinks a file the kernel still holds, it gives
+ * it a descriptor (inode_pin()).  Where the file system has no handles, or
+ * the server may not open them, the inode keeps its descriptor.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -56,6 +68,7 @@ int inode_table_init(struct inode_table *t, int root_fd)
 	t->root.ino = st.st_ino;
 	t->root.type = st.st_mode & S_IFMT;
 	t->root.nlookup = 2;
+	t->max_fds = SIZE_MAX;
 	return 0;
 }
 
@@ -65,7 +78,15 @@ static void inode_free(struct inode_table *t, struct inode *in)
 	if (t->on_free)
 		t->on_free(in, t->on_free_arg);
 	locks_forget(in);
-	close(in->fd);
+	pthread_mutex_lock(&t->lock);
+	if (in->fd >= 0)
+		t->nfds--;
+	else
+		t->nhandles--;
+	pthread_mutex_unlock(&t->lock);
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in->handle);
 	free(in);
 }
 
@@ -85,6 +106,10 @@ void inode_table_destroy(struct inode_table *t)
 	}
 	free(t->buckets);
 	close(t->root.fd);
+	for (size_t i = 0; i < t->nmounts; i++)
+		if (t->mounts[i].fd >= 0)
+			close(t->mounts[i].fd);
+	free(t->mounts);
 	pthread_mutex_destroy(&t->lock);
 }
 
@@ -109,6 +134,74 @@ static void inode_grow(struct inode_table *t)
 	free(t->buckets);
 	t->buckets = b;
 	t->nbuckets = n;
+}
+
+/*
+ * The directory of mount @mnt_id that handles open on, or -1 when handles
+ * cannot be opened there; under the lock.  The first handle seen on a
+ * mount, @h, tests that this server may open them at all.
+ */
+static int inode_mount_fd(struct inode_table *t, int mnt_id, int dir_fd,
+			  struct file_handle *h)
+{
+	char path[32];
+	struct inode_mount *m;
+	int fd, probe;
+
+	for (size_t i = 0; i < t->nmounts; i++)
+		if (t->mounts[i].mnt_id == mnt_id)
+			return t->mounts[i].fd;
+	m = realloc(t->mounts, (t->nmounts + 1) * sizeof(*m));
+	if (!m)
+		return -1;
+	t->mounts = m;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dir_fd);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	probe = fd >= 0 ? open_by_handle_at(fd, h, O_PATH | O_CLOEXEC) : -1;
+	if (probe >= 0) {
+		close(probe);
+	} else if (fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	m[t->nmounts].mnt_id = mnt_id;
+	m[t->nmounts].fd = fd;
+	t->nmounts++;
+	return fd;
+}
+
+/*
+ * Hold @in by file handle rather than by @fd, if it is no directory, on
+ * the mount of its parent @parent_fd, and handles open there; under the
+ * lock.  True when it did: @fd is then the caller's to close.
+ */
+static bool inode_to_handle(struct inode_table *t, struct inode *in, int fd,
+			    int parent_fd)
+{
+	char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ]
+		__attribute__((aligned(__alignof__(struct file_handle))));
+	struct file_handle *h = (struct file_handle *)buf;
+	struct statx stx;
+	int mnt_id, mnt_fd;
+
+	if (in->type == S_IFDIR)
+		return false;
+	h->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", h, &mnt_id, AT_EMPTY_PATH) ||
+	    statx(parent_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+		  STATX_MNT_ID, &stx) ||
+	    !(stx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id != (uint64_t)mnt_id)
+		return false;	/* no handles here, or a mount of its own */
+	mnt_fd = inode_mount_fd(t, mnt_id, parent_fd, h);
+	if (mnt_fd < 0)
+		return false;
+	in->handle = malloc(sizeof(*h) + h->handle_bytes);
+	if (!in->handle)
+		return false;
+	memcpy(in->handle, h, sizeof(*h) + h->handle_bytes);
+	in->mnt_fd = mnt_fd;
+	in->fd = -1;
+	return true;
 }
 
 /**
@@ -162,11 +255,17 @@ int inode_lookup(struct inode_table *t, int parent_fd, const char *name,
 	fresh->ino = st->st_ino;
 	fresh->type = st->st_mode & S_IFMT;
 	fresh->nlookup = 1;
+	if (t->nfds >= t->max_fds && inode_to_handle(t, fresh, fd, parent_fd))
+		t->nhandles++;
+	else
+		t->nfds++;
 	fresh->next = t->buckets[h];
 	t->buckets[h] = fresh;
 	if (++t->count > 2 * t->nbuckets)
 		inode_grow(t);
 	pthread_mutex_unlock(&t->lock);
+	if (fresh->fd < 0)
+		close(fd);
 	*out = fresh;
 	return 0;
 
@@ -231,6 +330,79 @@ struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino)
 	}
 	pthread_mutex_unlock(&t->lock);
 	return in;
+}
+
+/**
+ * inode_fd() - an O_PATH descriptor of @in, for one operation
+ * @in:	the inode
+ *
+ * Give it back with inode_fd_done().
+ *
+ * Return: its own descriptor, or one opened from its handle; or -errno
+ * (ESTALE: the file is gone)
+ */
+int inode_fd(struct inode *in)
+{
+	int fd = __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE);
+
+	if (fd >= 0)
+		return fd;
+	fd = open_by_handle_at(in->mnt_fd, in->handle, O_PATH | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
+}
+
+/**
+ * inode_fd_done() - the operation is done with @fd from inode_fd()
+ * @in:	the inode
+ * @fd:	the descriptor (or -errno, which is ignored)
+ */
+void inode_fd_done(struct inode *in, int fd)
+{
+	if (fd >= 0 && fd != __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE))
+		close(fd);
+}
+
+/**
+ * inode_pin() - hold @in by a descriptor from now on, as a file about to
+ * be unlinked must be: a handle no longer opens once the last link is gone
+ * @t:	the table
+ * @in:	the inode
+ *
+ * Return: 0 or -errno
+ */
+int inode_pin(struct inode_table *t, struct inode *in)
+{
+	int fd, expect = -1;
+
+	if (__atomic_load_n(&in->fd, __ATOMIC_ACQUIRE) >= 0)
+		return 0;
+	fd = open_by_handle_at(in->mnt_fd, in->handle, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!__atomic_compare_exchange_n(&in->fd, &expect, fd, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		close(fd);	/* pinned by another thread meanwhile */
+		return 0;
+	}
+	pthread_mutex_lock(&t->lock);
+	t->nhandles--;
+	t->nfds++;
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+/**
+ * inode_counts() - inodes the kernel holds, by descriptor and by handle
+ * @t:	the table
+ * @fds:	held by descriptor (the root too)
+ * @handles:	held by file handle
+ */
+void inode_counts(struct inode_table *t, size_t *fds, size_t *handles)
+{
+	pthread_mutex_lock(&t->lock);
+	*fds = t->nfds + 1;
+	*handles = t->nhandles;
+	pthread_mutex_unlock(&t->lock);
 }
 
 /**

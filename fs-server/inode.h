@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * inode.h - the server's inodes: one O_PATH descriptor per file of the
- * source tree that the kernel knows about
+ * source tree that the kernel knows about, or a file handle beyond a
+ * budget of descriptors
  */
 #ifndef HK_FS_INODE_H
 #define HK_FS_INODE_H
@@ -11,8 +12,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct file_handle;
+
 struct inode {
-	int fd;			/* O_PATH | O_NOFOLLOW, beneath the source */
+	/* O_PATH | O_NOFOLLOW, beneath the source; or -1 when the inode is
+	 * held by @handle instead (never a directory).  Use inode_fd(). */
+	int fd;
+	struct file_handle *handle;
+	int mnt_fd;		/* the mount @handle is opened on */
 	dev_t dev;
 	ino_t ino;
 	mode_t type;		/* S_IFMT bits; fixed for the inode's life */
@@ -28,11 +35,21 @@ struct inode {
 	struct inode *next;	/* hash chain */
 };
 
+struct inode_mount {
+	int mnt_id;
+	int fd;			/* a directory of it, opened for reading */
+};
+
 struct inode_table {
 	pthread_mutex_t lock;
 	struct inode **buckets;
 	size_t nbuckets;	/* power of two */
 	size_t count;
+	size_t max_fds;		/* inodes held by descriptor at most */
+	size_t nfds;		/* inodes held by descriptor now */
+	size_t nhandles;	/* inodes held by file handle now */
+	struct inode_mount *mounts;
+	size_t nmounts;
 	struct inode root;	/* never in the hash, never forgotten */
 	/* called, outside the lock, before an inode is freed */
 	void (*on_free)(struct inode *in, void *arg);
@@ -46,5 +63,9 @@ int inode_lookup(struct inode_table *t, int parent_fd, const char *name,
 void inode_forget(struct inode_table *t, struct inode *in, uint64_t n);
 size_t inode_count(struct inode_table *t);
 struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino);
+int inode_fd(struct inode *in);
+void inode_fd_done(struct inode *in, int fd);
+int inode_pin(struct inode_table *t, struct inode *in);
+void inode_counts(struct inode_table *t, size_t *fds, size_t *handles);
 
 #endif /* HK_FS_INODE_H */

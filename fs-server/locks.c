@@ -50,7 +50,7 @@ static int locks_owner_fd(struct inode *in, uint64_t owner)
 {
 	char path[FS_PROC_PATH];
 	struct lock_owner *o;
-	int fd;
+	int fd, pfd, e;
 
 	pthread_mutex_lock(&locks_mutex);
 	for (o = in->owners; o; o = o->next) {
@@ -60,16 +60,21 @@ static int locks_owner_fd(struct inode *in, uint64_t owner)
 			return fd;
 		}
 	}
-	fs_proc_path(path, in->fd);
+	pfd = inode_fd(in);
+	if (pfd < 0) {
+		pthread_mutex_unlock(&locks_mutex);
+		return pfd;
+	}
+	fs_proc_path(path, pfd);
 	/* a write lock needs a writable description, a read lock a
 	 * readable one: the server may open both ways */
 	fd = open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 && (errno == EISDIR || errno == EACCES || errno == EROFS))
 		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	e = fd >= 0 ? ENOMEM : errno;
+	inode_fd_done(in, pfd);
 	o = fd >= 0 ? malloc(sizeof(*o)) : NULL;
 	if (!o) {
-		int e = fd >= 0 ? ENOMEM : errno;
-
 		if (fd >= 0)
 			close(fd);
 		pthread_mutex_unlock(&locks_mutex);

@@ -45,6 +45,9 @@ static void usage(FILE *f)
 		"                     trusts its own file sizes and misses size changes\n"
 		"                     made to SOURCE behind the mount\n"
 		"  --threads N        worker threads (default: one per CPU, at least 2)\n"
+		"  --inode-fds N      hold at most N files the kernel knows by descriptor,\n"
+		"                       the others by file handle (default: half the\n"
+		"                       open file limit)\n"
 		"  --clone-fd         one /dev/fuse descriptor per worker thread\n"
 		"  --source-fd N      serve the directory open at inherited descriptor N;\n"
 		"                     MOUNTPOINT may then be that directory itself (an\n"
@@ -68,6 +71,7 @@ struct fs_opts {
 	const char *mountpoint;
 	enum fs_fast_path fast;
 	unsigned int threads;
+	long inode_fds;		/* --inode-fds, or -1: half the file limit */
 	bool clone_fd;
 	bool writeback;
 	bool foreground;
@@ -99,6 +103,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 	static const struct option longopts[] = {
 		{ "fast-path", required_argument, NULL, 'F' },
 		{ "threads", required_argument, NULL, 't' },
+		{ "inode-fds", required_argument, NULL, 'I' },
 		{ "clone-fd", no_argument, NULL, 'C' },
 		{ "writeback", no_argument, NULL, 'W' },
 		{ "stats", required_argument, NULL, 'S' },
@@ -114,6 +119,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 	int c, want;
 
 	o->source_fd = o->ready_fd = -1;
+	o->inode_fds = -1;
 	o->fast = FS_FAST_PASSTHROUGH;
 	o->threads = cpus > 2 ? (unsigned int)cpus : 2;
 	while ((c = getopt_long(argc, argv, "fdho:V", longopts, NULL)) != -1) {
@@ -138,6 +144,13 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 				return EXIT_USAGE;
 			}
 			o->threads = (unsigned int)n;
+			break;
+		case 'I':
+			if (!args_ulong(optarg, 0, 1UL << 30, &n)) {
+				err("--inode-fds: '%s' is not a number from 0 to 2^30", optarg);
+				return EXIT_USAGE;
+			}
+			o->inode_fds = (long)n;
 			break;
 		case 'C':
 			o->clone_fd = true;
@@ -302,11 +315,13 @@ struct stats_thread {
 static void stats_write(struct stats_thread *st, bool to_log)
 {
 	struct json_object *root;
+	size_t fds, handles;
 
 	if (!st->path && !to_log)
 		return;
+	inode_counts(&st->ctx->inodes, &fds, &handles);
 	root = stats_json(&st->ctx->stats, fast_name(st->ctx->fast),
-			  inode_count(&st->ctx->inodes));
+			  inode_count(&st->ctx->inodes), fds, handles);
 	stats_publish(root, st->path, to_log);
 	json_object_put(root);
 }
@@ -337,7 +352,8 @@ static void *stats_main(void *arg)
  * the default 1024, or the 20000 of some containers, lookups failed with
  * EMFILE once that many files were known.
  */
-static void raise_nofile(void)
+/* Return: the open file limit now */
+static size_t raise_nofile(void)
 {
 	struct rlimit r = { 0 };
 	unsigned long nr_open = 1048576;
@@ -349,16 +365,18 @@ static void raise_nofile(void)
 		fclose(f);
 	}
 	if (getrlimit(RLIMIT_NOFILE, &r))
-		return;
+		return 1024;
 	if (r.rlim_max < nr_open) {
 		struct rlimit up = { nr_open, nr_open };
 
 		if (!setrlimit(RLIMIT_NOFILE, &up))
-			return;
+			return nr_open;
 	}
-	r.rlim_cur = r.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &r))
+	if (setrlimit(RLIMIT_NOFILE, &(struct rlimit){ r.rlim_max, r.rlim_max })) {
 		warn_perror(errno, "cannot raise the open file limit");
+		return r.rlim_cur;
+	}
+	return r.rlim_max;
 }
 
 static int serve(struct fs_opts *o, int src_fd)
@@ -370,14 +388,17 @@ static int serve(struct fs_opts *o, int src_fd)
 	struct stats_thread stats = { 0 };
 	char fsname[PATH_MAX + 32];
 	sigset_t usr1;
+	size_t nofile;
 	int ret = EXIT_FAILURE;
 
-	raise_nofile();
+	nofile = raise_nofile();
 	if (inode_table_init(&ctx.inodes, src_fd)) {
 		err("out of memory");
 		close(src_fd);
 		return EXIT_FAILURE;
 	}
+	/* the other half: files open through the mount, and the rest */
+	ctx.inodes.max_fds = o->inode_fds >= 0 ? (size_t)o->inode_fds : nofile / 2;
 	ctx.fast = o->fast;
 	ctx.want_writeback = o->writeback;
 	ctx.stats.start_ns = clock_ns();

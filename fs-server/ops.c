@@ -97,9 +97,10 @@ static int ops_give_to_caller(fuse_req_t req, struct inode *parent,
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
 	struct inode *in = ops_inode(req, e->ino);
+	char path[FS_PROC_PATH];
 	struct stat pst;
 	gid_t gid = c->gid;
-	int ret;
+	int ret, fd;
 
 	if (c->uid == geteuid() && c->gid == getegid())
 		return 0;
@@ -108,17 +109,20 @@ static int ops_give_to_caller(fuse_req_t req, struct inode *parent,
 		return ret;
 	if (pst.st_mode & S_ISGID)
 		gid = (gid_t)-1;
-	if (fchownat(in->fd, "", c->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
-		return -errno;
+	fd = inode_fd(in);
+	if (fd < 0)
+		return fd;
+	fs_proc_path(path, fd);
+	if (fchownat(fd, "", c->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		ret = -errno;
 	/* chown cleared the setuid and setgid bits the caller asked for */
-	if (S_ISREG(e->attr.st_mode) && (e->attr.st_mode & (S_ISUID | S_ISGID))) {
-		char path[FS_PROC_PATH];
-
-		fs_proc_path(path, in->fd);
-		if (chmod(path, e->attr.st_mode & 07777))
-			return -errno;
-	}
-	ret = ops_stat(in->fd, &e->attr);
+	else if (S_ISREG(e->attr.st_mode) &&
+		 (e->attr.st_mode & (S_ISUID | S_ISGID)) &&
+		 chmod(path, e->attr.st_mode & 07777))
+		ret = -errno;
+	else
+		ret = ops_stat(fd, &e->attr);
+	inode_fd_done(in, fd);
 	if (!ret)
 		watch_sent(in, &e->attr);
 	return ret;
@@ -175,8 +179,11 @@ static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 	int ret;
 
+	int fd = inode_fd(in);
+
 	(void)fi;
-	ret = ops_stat(in->fd, &st);
+	ret = fd < 0 ? fd : ops_stat(fd, &st);
+	inode_fd_done(in, fd);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
@@ -216,9 +223,13 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
 	struct stat st;
-	int ret = 0;
+	int ret = 0, fd = inode_fd(in);
 
-	fs_proc_path(path, in->fd);
+	if (fd < 0) {
+		ret = fd;
+		goto out_err;
+	}
+	fs_proc_path(path, fd);
 
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (in->type == S_IFLNK)
@@ -233,7 +244,7 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
 		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
 
-		if (fchownat(in->fd, "", uid, gid,
+		if (fchownat(fd, "", uid, gid,
 			     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
 			ret = -errno;
 			goto out_err;
@@ -264,31 +275,38 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			tv[1] = attr->st_mtim;
 
 		if (fi ? futimens((int)fi->fh, tv) :
-			 utimensat(in->fd, "", tv,
+			 utimensat(fd, "", tv,
 				   AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
 			ret = -errno;
 			goto out_err;
 		}
 	}
 
-	ret = ops_stat(in->fd, &st);
+	ret = ops_stat(fd, &st);
 	if (ret)
 		goto out_err;
+	inode_fd_done(in, fd);
 	watch_sent(in, &st);
 	fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
 	return;
 
 out_err:
+	inode_fd_done(in, fd);
 	fuse_reply_err(req, -ret);
 }
 
 static void ops_readlink(fuse_req_t req, fuse_ino_t ino)
 {
+	struct inode *in = ops_inode(req, ino);
 	char buf[PATH_MAX + 1];
-	ssize_t n = readlinkat(ops_inode(req, ino)->fd, "", buf, sizeof(buf));
+	int fd = inode_fd(in);
+	ssize_t n = fd < 0 ? fd : readlinkat(fd, "", buf, sizeof(buf));
 
 	if (n < 0)
-		fuse_reply_err(req, errno);
+		n = fd < 0 ? fd : -errno;
+	inode_fd_done(in, fd);
+	if (n < 0)
+		fuse_reply_err(req, (int)-n);
 	else if (n == sizeof(buf))
 		fuse_reply_err(req, ENAMETOOLONG);
 	else {
@@ -367,12 +385,36 @@ static void ops_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		     const char *newname)
 {
-	struct inode *p = ops_inode(req, newparent);
-	int fd = ops_inode(req, ino)->fd;
+	struct inode *p = ops_inode(req, newparent), *in = ops_inode(req, ino);
+	int fd = inode_fd(in), err;
 
 	watch_expect(ops_ctx(req), p, newname, IN_CREATE);
-	ops_made(req, p, newname,
-		 linkat(fd, "", p->fd, newname, AT_EMPTY_PATH) ? errno : 0, false);
+	if (fd < 0)
+		err = -fd;
+	else
+		err = linkat(fd, "", p->fd, newname, AT_EMPTY_PATH) ? errno : 0;
+	inode_fd_done(in, fd);
+	ops_made(req, p, newname, err, false);
+}
+
+/*
+ * @name in @p is about to lose a link: if that is the last link of a file
+ * the kernel holds by handle, give it a descriptor first, or it could no
+ * longer be reached (inode.c).  The kernel holds the inode of a name it
+ * unlinks or renames over, so it cannot be forgotten meanwhile.
+ */
+static void ops_pin_name(struct fs_ctx *ctx, struct inode *p, const char *name)
+{
+	struct inode *in;
+	struct stat st;
+
+	if (!__atomic_load_n(&ctx->inodes.nhandles, __ATOMIC_RELAXED) ||
+	    fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) ||
+	    S_ISDIR(st.st_mode) || st.st_nlink != 1)
+		return;
+	in = inode_find(&ctx->inodes, st.st_dev, st.st_ino);
+	if (in && inode_pin(&ctx->inodes, in))
+		warn("an unlinked file held by handle may answer ESTALE");
 }
 
 static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -381,6 +423,8 @@ static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct inode *p = ops_inode(req, parent);
 	int err;
 
+	if (!(flags & AT_REMOVEDIR))
+		ops_pin_name(ops_ctx(req), p, name);
 	watch_expect(ops_ctx(req), p, name, IN_DELETE);
 	err = unlinkat(p->fd, name, flags) ? errno : 0;
 	if (err)
@@ -412,6 +456,8 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (both) {
 		watch_expect(ctx, p, name, IN_MOVED_TO);
 		watch_expect(ctx, np, newname, IN_MOVED_FROM);
+	} else if (!(flags & RENAME_NOREPLACE)) {
+		ops_pin_name(ctx, np, newname);	/* it may be replaced */
 	}
 	err = renameat2(p->fd, name, np->fd, newname, flags) ? errno : 0;
 	if (err) {
@@ -478,12 +524,19 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
-	int fd;
+	int fd, pfd = inode_fd(in);
 
-	fs_proc_path(path, in->fd);
+	if (pfd < 0) {
+		fuse_reply_err(req, -pfd);
+		return;
+	}
+	fs_proc_path(path, pfd);
 	fd = open(path, ops_open_flags(ops_ctx(req), fi));
+	if (fd < 0)
+		fd = -errno;
+	inode_fd_done(in, pfd);
 	if (fd < 0) {
-		fuse_reply_err(req, errno);
+		fuse_reply_err(req, -fd);
 		return;
 	}
 	/* With KILLPRIV_V2, passthrough writes never reach us: a user's
@@ -838,10 +891,14 @@ static void ops_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 static void ops_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	struct inode *in = ops_inode(req, ino);
 	struct statvfs sv;
+	int fd = inode_fd(in), err;
 
-	if (fstatvfs(ops_inode(req, ino)->fd, &sv))
-		fuse_reply_err(req, errno);
+	err = fd < 0 ? -fd : fstatvfs(fd, &sv) ? errno : 0;
+	inode_fd_done(in, fd);
+	if (err)
+		fuse_reply_err(req, err);
 	else
 		fuse_reply_statfs(req, &sv);
 }
@@ -857,17 +914,24 @@ static void ops_statfs(fuse_req_t req, fuse_ino_t ino)
 static void ops_query_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			    size_t size)
 {
+	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH], *buf = NULL;
+	int fd;
 	ssize_t n;
 
-	fs_proc_path(path, ops_inode(req, ino)->fd);
 	if (size && !(buf = malloc(size))) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	n = name ? getxattr(path, name, buf, size) : listxattr(path, buf, size);
+	fd = inode_fd(in);
+	fs_proc_path(path, fd);
+	n = fd < 0 ? fd : name ? getxattr(path, name, buf, size) :
+				 listxattr(path, buf, size);
+	if (n < 0 && fd >= 0)
+		n = -errno;
+	inode_fd_done(in, fd);
 	if (n < 0)
-		fuse_reply_err(req, errno);
+		fuse_reply_err(req, (int)-n);
 	else if (!size)
 		fuse_reply_xattr(req, (size_t)n);
 	else
@@ -889,18 +953,26 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 const char *value, size_t size, int flags)
 {
+	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
+	int fd = inode_fd(in), err;
 
-	fs_proc_path(path, ops_inode(req, ino)->fd);
-	fuse_reply_err(req, setxattr(path, name, value, size, flags) ? errno : 0);
+	fs_proc_path(path, fd);
+	err = fd < 0 ? -fd : setxattr(path, name, value, size, flags) ? errno : 0;
+	inode_fd_done(in, fd);
+	fuse_reply_err(req, err);
 }
 
 static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
+	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
+	int fd = inode_fd(in), err;
 
-	fs_proc_path(path, ops_inode(req, ino)->fd);
-	fuse_reply_err(req, removexattr(path, name) ? errno : 0);
+	fs_proc_path(path, fd);
+	err = fd < 0 ? -fd : removexattr(path, name) ? errno : 0;
+	inode_fd_done(in, fd);
+	fuse_reply_err(req, err);
 }
 
 static void ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,

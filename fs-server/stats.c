@@ -54,11 +54,14 @@ static struct json_object *stats_watch_json(const struct stats_watch *w)
  * @s:	the counters
  * @fast_path:	the fast path in use
  * @inodes:	inodes the kernel holds
+ * @inode_fds:	inodes held by descriptor (the root too)
+ * @inode_handles:	inodes held by file handle
  *
  * Return: a new JSON object
  */
 struct json_object *stats_json(struct stats *s, const char *fast_path,
-			       uint64_t inodes)
+			       uint64_t inodes, uint64_t inode_fds,
+			       uint64_t inode_handles)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *ops = json_object_new_object();
@@ -67,6 +70,9 @@ struct json_object *stats_json(struct stats *s, const char *fast_path,
 	json_object_object_add(root, "uptime_ns",
 			       json_object_new_uint64(clock_ns() - s->start_ns));
 	json_object_object_add(root, "inodes", json_object_new_uint64(inodes));
+	json_object_object_add(root, "inode_fds", json_object_new_uint64(inode_fds));
+	json_object_object_add(root, "inode_handles",
+			       json_object_new_uint64(inode_handles));
 	json_object_object_add(root, "histogram",
 			       json_object_new_string(HIST_NOTE));
 	for (int i = 0; i < STATS_NOPS; i++)

@@ -15,18 +15,24 @@ SCRIPT="$HK_SRCDIR/tests/fs-ops.script"
 # operations in the script: lines that are neither blank nor comments
 nops=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SCRIPT")
 
-for mode in none cache passthrough; do
-	d="$T/$mode"
+# handles: passthrough with every file held by file handle, not by
+# descriptor (--inode-fds 0), as past the descriptor budget on a big tree
+for run in none cache passthrough handles; do
+	mode=$run
+	d="$T/$run"
+	set --
+	[ "$run" = handles ] && mode=passthrough &&
+		set -- --inode-fds 0 --stats "$d/stats.json"
 	mkdir -p "$d/src/xdev" "$d/ref/xdev"
 	# another file system inside both trees, for EXDEV
 	mount -t tmpfs -o size=1m,mode=0755 hk-xdev "$d/src/xdev" &&
 		mount -t tmpfs -o size=1m,mode=0755 hk-xdev "$d/ref/xdev" ||
-		diag "$mode: no tmpfs inside the trees: the EXDEV lines will differ"
-	if ! serve "$d/mnt" --fast-path "$mode" -o allow_other "$d/src"; then
-		ok 1 "$mode: mounts"
+		diag "$run: no tmpfs inside the trees: the EXDEV lines will differ"
+	if ! serve "$d/mnt" --fast-path "$mode" -o allow_other "$@" "$d/src"; then
+		ok 1 "$run: mounts"
 		continue
 	fi
-	ok 0 "$mode: mounts"
+	ok 0 "$run: mounts"
 
 	"$OPS" "$d/ref" <"$SCRIPT" >"$d/ref.out"
 	st_ref=$?
@@ -36,17 +42,23 @@ for mode in none cache passthrough; do
 	[ "$st_ref" -eq 0 ] && [ "$st_mnt" -eq 0 ] &&
 		[ "$(wc -l <"$d/ref.out")" -eq "$nops" ] &&
 		[ "$(wc -l <"$d/mnt.out")" -eq "$nops" ] && ran=0
-	ok "$ran" "$mode: all $nops operations ran on both sides"
-	same "$mode: $nops operations give the same results and errnos" \
+	ok "$ran" "$run: all $nops operations ran on both sides"
+	same "$run: $nops operations give the same results and errnos" \
 		"$d/ref.out" "$d/mnt.out" "kernel file system (-) against hk-fs-server (+):"
 	tree "$d/ref" >"$d/ref.tree"
 	tree "$d/src" >"$d/src.tree"
-	same "$mode: the source tree ends byte for byte as the reference" \
+	same "$run: the source tree ends byte for byte as the reference" \
 		"$d/ref.tree" "$d/src.tree"
 
+	if [ "$run" = handles ]; then
+		kill -USR1 "$pid"
+		sleep 0.3
+		check "handles: the files were held by file handle (--stats)" \
+			jq -e '.inode_handles >= 10' "$d/stats.json"
+	fi
 	umount "$d/mnt"
-	check "$mode: the server exits on unmount" wait_gone "$pid"
-	check "$mode: nothing left mounted" sh -c "! grep -q ' $d/mnt ' /proc/self/mounts"
+	check "$run: the server exits on unmount" wait_gone "$pid"
+	check "$run: nothing left mounted" sh -c "! grep -q ' $d/mnt ' /proc/self/mounts"
 	umount "$d/src/xdev" "$d/ref/xdev"
 done
 
@@ -340,6 +352,53 @@ if serve "$T/mnt-nofile" "$T/nofile-src"; then
 else
 	ulimit -Sn "$soft"
 	ok 1 "mounts with a soft limit of 256 descriptors"
+fi
+
+# --- a hard limit of 256 descriptors, which the server cannot raise:
+# past half of it, files are held by file handle.  1000 files are made,
+# stat'ed and read through the mount (none: every stat reaches the
+# server).  A file unlinked while open stays reachable through its
+# descriptor, as on the source: a handle would no longer open once the
+# file is gone, so the server gives such a file a descriptor first.
+mkdir -p "$T/hard-src"
+printf '#!/bin/sh\nulimit -n 256 && exec "%s" "$@"\n' "$FS" >"$T/fs-256"
+chmod +x "$T/fs-256"
+FS_ALL=$FS
+FS="$T/fs-256"
+if serve "$T/mnt-hard" --fast-path none --stats "$T/hard.json" "$T/hard-src"; then
+	FS=$FS_ALL
+	m="$T/mnt-hard"
+	i=0
+	while [ $i -lt 1000 ] && echo "$i" >"$m/f$i" 2>/dev/null; do
+		i=$((i + 1))
+	done
+	bad=0
+	j=0
+	while [ $j -lt 1000 ]; do
+		[ "$(cat "$m/f$j" 2>/dev/null)" = "$j" ] || bad=$((bad + 1))
+		j=$((j + 1))
+	done
+	check "hard limit of 256 descriptors: 1000 files made, stat'ed and read back through the mount" \
+		sh -c "[ $i -eq 1000 ] && [ $bad -eq 0 ] && [ \$(ls '$m' | wc -l) -eq 1000 ] &&
+		       stat '$m'/f* >/dev/null"
+	kill -USR1 "$pid"
+	sleep 0.3
+	check "hard limit: past 128 descriptors the files are held by file handle" \
+		jq -e '.inode_fds <= 129 and .inode_handles >= 800' "$T/hard.json"
+	diag "hard limit: $(jq -c '{inodes, inode_fds, inode_handles}' "$T/hard.json")"
+	# O_PATH: the kernel holds the inode, the server has nothing open
+	check "hard limit: a file held by handle, unlinked while open (O_PATH), still answers fstat" \
+		python3 -c "import os, sys
+fd = os.open(sys.argv[1], os.O_PATH)
+os.unlink(sys.argv[1])
+sys.exit(os.fstat(fd).st_nlink != 0)" "$m/f500"
+	check "hard limit: the server reported no descriptor shortage" \
+		sh -c "! grep -qi 'too many open files' '$m.log'"
+	umount "$m"
+	wait_gone "$pid"
+else
+	FS=$FS_ALL
+	ok 1 "mounts with a hard limit of 256 descriptors"
 fi
 
 done_testing
