@@ -15,6 +15,7 @@
 #include "stats.h"
 
 struct watch;
+struct ring;
 
 #define FS_MAX_IO	(1U << 20)	/* max_write, max_read, readahead */
 
@@ -34,6 +35,11 @@ struct fs_ctx {
 	bool kernel_killpriv_v2; /* ... and FUSE_HANDLE_KILLPRIV_V2 */
 	bool killpriv_v2;	/* we took it: setuid/setgid are ours to clear */
 	int dev_fd;		/* /dev/fuse, for backing-file ioctls */
+	struct fuse_session *se;
+	bool want_uring;	/* --io-uring */
+	bool kernel_uring;	/* the kernel offered FUSE_OVER_IO_URING */
+	struct ring *ring;	/* requests over io_uring (ring.c), or NULL */
+	bool stopping;		/* the session ended: lock waits give up */
 	struct watch *watch;	/* cache and passthrough: the source watcher */
 	struct stats stats;
 };

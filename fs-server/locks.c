@@ -122,7 +122,9 @@ static int locks_wait(fuse_req_t req, int (*try)(int fd, void *arg), int fd,
 
 		if (ret != EAGAIN)
 			return ret;
-		if (fuse_req_interrupted(req))
+		if (fuse_req_interrupted(req) ||
+		    __atomic_load_n(&((struct fs_ctx *)fuse_req_userdata(req))->stopping,
+				    __ATOMIC_ACQUIRE))
 			return EINTR;
 		nanosleep(&pause, NULL);
 		if (pause.tv_nsec < 10 * 1000 * 1000)

@@ -25,6 +25,7 @@
 #include "fs.h"
 #include "log.h"
 #include "passthrough.h"
+#include "ring.h"
 #include "watch.h"
 
 #define EXIT_USAGE	2
@@ -49,6 +50,9 @@ static void usage(FILE *f)
 		"                       the others by file handle (default: half the\n"
 		"                       open file limit)\n"
 		"  --clone-fd         one /dev/fuse descriptor per worker thread\n"
+		"  --io-uring         take requests over io_uring, one queue per CPU,\n"
+		"                       where the kernel offers it (Linux >= 6.14 with\n"
+		"                       the fuse module's enable_uring set)\n"
 		"  --source-fd N      serve the directory open at inherited descriptor N;\n"
 		"                     MOUNTPOINT may then be that directory itself (an\n"
 		"                     over-mount, as hk-shim fs move makes)\n"
@@ -73,6 +77,7 @@ struct fs_opts {
 	unsigned int threads;
 	long inode_fds;		/* --inode-fds, or -1: half the file limit */
 	bool clone_fd;
+	bool io_uring;
 	bool writeback;
 	bool foreground;
 	bool debug;
@@ -105,6 +110,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		{ "threads", required_argument, NULL, 't' },
 		{ "inode-fds", required_argument, NULL, 'I' },
 		{ "clone-fd", no_argument, NULL, 'C' },
+		{ "io-uring", no_argument, NULL, 'U' },
 		{ "writeback", no_argument, NULL, 'W' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "source-fd", required_argument, NULL, 's' },
@@ -154,6 +160,9 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			break;
 		case 'C':
 			o->clone_fd = true;
+			break;
+		case 'U':
+			o->io_uring = true;
 			break;
 		case 'W':
 			o->writeback = true;
@@ -431,9 +440,14 @@ static int serve(struct fs_opts *o, int src_fd)
 		goto out_signals;
 	}
 	ctx.dev_fd = fuse_session_fd(se);
-	if (o->fast == FS_FAST_PASSTHROUGH && passthrough_install(se)) {
-		warn("passthrough: libfuse refused custom I/O; using cache");
-		ctx.fast = FS_FAST_CACHE;
+	ctx.se = se;
+	ctx.want_uring = o->io_uring;
+	if ((o->fast == FS_FAST_PASSTHROUGH || o->io_uring) &&
+	    passthrough_install(se)) {
+		warn("libfuse refused custom I/O: no passthrough (cache instead), no io_uring");
+		if (ctx.fast == FS_FAST_PASSTHROUGH)
+			ctx.fast = FS_FAST_CACHE;
+		ctx.want_uring = false;
 	}
 	if (fuse_daemonize(o->foreground)) {
 		err("cannot become a daemon");
@@ -474,6 +488,14 @@ static int serve(struct fs_opts *o, int src_fd)
 	fuse_loop_cfg_set_idle_threads(loop, o->threads);
 	ret = fuse_session_loop_mt(se, loop) ? EXIT_FAILURE : 0;
 	fuse_loop_cfg_destroy(loop);
+	if (ctx.want_uring && !ctx.ring)
+		warn("io_uring: %s; requests came through /dev/fuse",
+		     ctx.kernel_uring ? "the queues could not be set up" :
+		     "the kernel did not offer it (Linux >= 6.14, /sys/module/fuse/parameters/enable_uring)");
+	/* lock waits give up, so that the ring's slow requests end */
+	__atomic_store_n(&ctx.stopping, true, __ATOMIC_RELEASE);
+	ring_stop(ctx.ring);
+	ctx.ring = NULL;
 
 out_stats:
 	/* no cancellation: a cancelled thread unwinds past code that does

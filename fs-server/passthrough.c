@@ -34,10 +34,12 @@
 #include "fs.h"
 #include "log.h"
 #include "passthrough.h"
+#include "ring.h"
 
 #define PT_FUSE_INIT		26		/* opcode */
 #define PT_INIT_EXT		(1U << 30)	/* flags: flags2 is valid */
 #define PT_PASSTHROUGH2		(1U << 5)	/* flags2: FUSE_PASSTHROUGH */
+#define PT_OVER_IO_URING2	(1U << 9)	/* flags2: FUSE_OVER_IO_URING */
 #define PT_WRITEBACK_CACHE	(1U << 16)	/* flags */
 #define PT_KILLPRIV_V2		(1U << 28)	/* flags: FUSE_HANDLE_KILLPRIV_V2 */
 #define PT_FOPEN_DIRECT_IO	(1U << 0)
@@ -106,36 +108,48 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 					  (in->flags & PT_INIT_EXT) &&
 					  (in->flags2 & PT_PASSTHROUGH2);
 		ctx->kernel_killpriv_v2 = (in->flags & PT_KILLPRIV_V2) != 0;
+		ctx->kernel_uring = (in->flags & PT_INIT_EXT) &&
+				    (in->flags2 & PT_OVER_IO_URING2);
 		pt_reply_init = true;
 	}
 	return n;
 }
 
-static void pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
+/* Return: true when the reply asks for FUSE over io_uring */
+static bool pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
 {
+	bool pt = ctx->fast == FS_FAST_PASSTHROUGH;
+	bool uring = ctx->want_uring && ctx->kernel_uring;
 	uint8_t *out;
 	uint32_t flags, flags2, depth = 1;
 
 	pt_reply_init = false;
-	if (ctx->fast != FS_FAST_PASSTHROUGH)
-		return;
+	if (!pt && !uring)
+		return false;
 	if (count < 2 || iov[1].iov_len < PT_INIT_OUT_DEPTH + sizeof(depth)) {
-		warn("passthrough: libfuse's INIT reply is too short; using cache without writeback");
-		ctx->fast = FS_FAST_CACHE;
-		return;
+		warn("INIT: libfuse's reply is too short; no passthrough, no io_uring");
+		if (pt)
+			ctx->fast = FS_FAST_CACHE;
+		return false;
 	}
 	out = iov[1].iov_base;
 	memcpy(&flags, out + PT_INIT_OUT_FLAGS, sizeof(flags));
 	memcpy(&flags2, out + PT_INIT_OUT_FLAGS2, sizeof(flags2));
-	flags = (flags | PT_INIT_EXT) & ~PT_WRITEBACK_CACHE;
-	if (ctx->kernel_killpriv_v2) {
-		flags |= PT_KILLPRIV_V2;
-		ctx->killpriv_v2 = true;
+	flags |= PT_INIT_EXT;
+	if (pt) {
+		flags &= ~PT_WRITEBACK_CACHE;
+		if (ctx->kernel_killpriv_v2) {
+			flags |= PT_KILLPRIV_V2;
+			ctx->killpriv_v2 = true;
+		}
+		flags2 |= PT_PASSTHROUGH2;
+		memcpy(out + PT_INIT_OUT_DEPTH, &depth, sizeof(depth));
 	}
-	flags2 |= PT_PASSTHROUGH2;
+	if (uring)
+		flags2 |= PT_OVER_IO_URING2;
 	memcpy(out + PT_INIT_OUT_FLAGS, &flags, sizeof(flags));
 	memcpy(out + PT_INIT_OUT_FLAGS2, &flags2, sizeof(flags2));
-	memcpy(out + PT_INIT_OUT_DEPTH, &depth, sizeof(depth));
+	return uring;
 }
 
 static void pt_amend_open(struct iovec *iov, int count)
@@ -157,14 +171,27 @@ static void pt_amend_open(struct iovec *iov, int count)
 static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	struct fs_ctx *ctx = userdata;
+	bool uring = false;
+	ssize_t n;
 
 	if (pt_reply_init)
-		pt_amend_init(ctx, iov, count);
+		uring = pt_amend_init(ctx, iov, count);
 	if (pt_reply_backing) {
 		pt_amend_open(iov, count);
 		pt_reply_backing = 0;
 	}
-	return writev(fd, iov, count);
+	n = ring_reply(iov, count);
+	if (n >= 0)
+		return n;
+	n = writev(fd, iov, count);
+	/* the kernel takes io_uring registrations once INIT is answered */
+	if (uring && n >= 0) {
+		ctx->ring = ring_start(ctx->se, fd, FS_MAX_IO, &ctx->stats);
+		if (ctx->ring)
+			info("io_uring: %u queues, one per CPU",
+			     __atomic_load_n(&ctx->stats.ring_queues, __ATOMIC_RELAXED));
+	}
+	return n;
 }
 
 static const struct fuse_custom_io pt_io = {

@@ -65,6 +65,7 @@ struct json_object *stats_json(struct stats *s, const char *fast_path,
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *ops = json_object_new_object();
+	struct json_object *ring;
 
 	json_object_object_add(root, "fast_path", json_object_new_string(fast_path));
 	json_object_object_add(root, "uptime_ns",
@@ -79,5 +80,11 @@ struct json_object *stats_json(struct stats *s, const char *fast_path,
 		json_object_object_add(ops, stats_names[i], hist_json(&s->op[i]));
 	json_object_object_add(root, "ops", ops);
 	json_object_object_add(root, "watch", stats_watch_json(&s->watch));
+	ring = json_object_new_object();
+	json_object_object_add(ring, "queues",
+		json_object_new_uint64(__atomic_load_n(&s->ring_queues, __ATOMIC_RELAXED)));
+	json_object_object_add(ring, "requests",
+		json_object_new_uint64(__atomic_load_n(&s->ring_requests, __ATOMIC_RELAXED)));
+	json_object_object_add(root, "io_uring", ring);
 	return root;
 }

@@ -38,6 +38,8 @@ struct stats_watch {
 struct stats {
 	struct hist op[STATS_NOPS];
 	struct stats_watch watch;
+	unsigned int ring_queues;	/* io_uring queues, or 0 */
+	uint64_t ring_requests;		/* requests served over them */
 	uint64_t start_ns;
 };
 

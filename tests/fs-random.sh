@@ -21,12 +21,18 @@ GEN="$HK_BUILDDIR/tests/fsgen"
 seeds=${HK_FS_SEEDS:-11 23 37 53}
 count=${HK_FS_OPS:-4000}
 
-for mode in none cache passthrough; do
+# none, cache, passthrough, and none over io_uring where the kernel has it
+uring=uring
+uring_on || { uring=; diag "no io_uring run: $uring_why"; }
+for run in none cache passthrough $uring; do
+	mode=$run extra=
+	[ "$run" = uring ] && mode=none extra=--io-uring
 	for seed in $seeds; do
-		d="$T/$mode-$seed"
+		d="$T/$run-$seed"
 		mkdir -p "$d/src" "$d/ref"
-		serve "$d/mnt" --fast-path "$mode" -o allow_other "$d/src" || {
-			ok 1 "$mode seed $seed: mounts"
+		# shellcheck disable=SC2086
+		serve "$d/mnt" --fast-path "$mode" $extra -o allow_other "$d/src" || {
+			ok 1 "$run seed $seed: mounts"
 			continue
 		}
 		"$GEN" "$seed" "$count" >"$d/script"
@@ -50,16 +56,16 @@ for mode in none cache passthrough; do
 		[ "$st_ref" -eq 0 ] && [ "$st_mnt" -eq 0 ] &&
 			[ "$done_ref" -eq "$lines" ] && [ "$done_mnt" -eq "$lines" ] &&
 			[ "$okay" -ge $((count / 8)) ] && [ "$kinds" -ge 30 ] && ran=0
-		ok "$ran" "$mode seed $seed: $lines operations ran on both sides ($okay succeeded, $kinds kinds)"
+		ok "$ran" "$run seed $seed: $lines operations ran on both sides ($okay succeeded, $kinds kinds)"
 
-		same "$mode seed $seed: the same results, errnos and final tree" \
+		same "$run seed $seed: the same results, errnos and final tree" \
 			"$d/ref.out" "$d/mnt.out" \
 			"replay: fsgen $seed $count | fsops DIR (kernel -, hk-fs-server +):"
 		tree "$d/ref" >"$d/ref.tree"
 		tree "$d/src" >"$d/src.tree"
-		same "$mode seed $seed: SOURCE ends byte for byte as the plain directory" \
+		same "$run seed $seed: SOURCE ends byte for byte as the plain directory" \
 			"$d/ref.tree" "$d/src.tree"
-		ok "$st_exit" "$mode seed $seed: the server exits on unmount"
+		ok "$st_exit" "$run seed $seed: the server exits on unmount"
 	done
 done
 

@@ -15,14 +15,28 @@ SCRIPT="$HK_SRCDIR/tests/fs-ops.script"
 # operations in the script: lines that are neither blank nor comments
 nops=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SCRIPT")
 
-# handles: passthrough with every file held by file handle, not by
-# descriptor (--inode-fds 0), as past the descriptor budget on a big tree
-for run in none cache passthrough handles; do
-	mode=$run
+# FUSE over io_uring, where the kernel has it: the runs named uring
+uring=uring
+uring_on || { uring=; diag "no io_uring runs: $uring_why"; }
+
+# Each run: a fast path, and what else it tries.  handles: passthrough
+# with every file held by file handle, not by descriptor (--inode-fds 0),
+# as past the descriptor budget on a big tree.  uring: none (every
+# operation, reads and writes too, reaches the server) over io_uring.
+run_args() {
+	mode=$1
+	set_args=
+	case $1 in
+	handles) mode=passthrough set_args="--inode-fds 0" ;;
+	uring) mode=none set_args="--io-uring" ;;
+	esac
+}
+
+for run in none cache passthrough handles $uring; do
+	run_args "$run"
 	d="$T/$run"
-	set --
-	[ "$run" = handles ] && mode=passthrough &&
-		set -- --inode-fds 0 --stats "$d/stats.json"
+	# shellcheck disable=SC2086
+	set -- $set_args --stats "$d/stats.json"
 	mkdir -p "$d/src/xdev" "$d/ref/xdev"
 	# another file system inside both trees, for EXDEV
 	mount -t tmpfs -o size=1m,mode=0755 hk-xdev "$d/src/xdev" &&
@@ -50,12 +64,29 @@ for run in none cache passthrough handles; do
 	same "$run: the source tree ends byte for byte as the reference" \
 		"$d/ref.tree" "$d/src.tree"
 
-	if [ "$run" = handles ]; then
-		kill -USR1 "$pid"
-		sleep 0.3
-		check "handles: the files were held by file handle (--stats)" \
-			jq -e '.inode_handles >= 10' "$d/stats.json"
+	if [ "$run" = uring ]; then
+		# 1 MiB requests and replies fill a ring entry's payload
+		dd if=/dev/urandom of="$d/blob" bs=1M count=16 status=none
+		dd if="$d/blob" of="$d/mnt/blob" bs=1M status=none
+		check "uring: 16 MiB written and read back through the mount in 1 MiB requests" \
+			sh -c "cmp -s '$d/blob' '$d/mnt/blob' && cmp -s '$d/blob' '$d/src/blob'"
+		rm -f "$d/mnt/blob"
 	fi
+	kill -USR1 "$pid"
+	sleep 0.3
+	case $run in
+	handles)
+		check "handles: the files were held by file handle (--stats)" \
+			jq -e '.inode_handles >= 10' "$d/stats.json" ;;
+	uring)
+		check "uring: the requests came over io_uring, one queue per CPU (--stats)" \
+			jq -e --argjson cpus "$(nproc --all)" \
+			'.io_uring.queues >= $cpus and .io_uring.requests >= 300' "$d/stats.json"
+		diag "uring: $(jq -c .io_uring "$d/stats.json")" ;;
+	*)
+		check "$run: no io_uring unless asked for (--stats)" \
+			jq -e '.io_uring.queues == 0 and .io_uring.requests == 0' "$d/stats.json" ;;
+	esac
 	umount "$d/mnt"
 	check "$run: the server exits on unmount" wait_gone "$pid"
 	check "$run: nothing left mounted" sh -c "! grep -q ' $d/mnt ' /proc/self/mounts"
@@ -200,13 +231,15 @@ done
 
 # --- locks are taken on SOURCE: a process using SOURCE directly and one
 # using the mount see each other's POSIX and BSD locks, both ways
-for mode in none passthrough; do
-	s="$T/locks-$mode"
-	m="$T/mnt-locks-$mode"
+for run in none passthrough $uring; do
+	run_args "$run"
+	s="$T/locks-$run"
+	m="$T/mnt-locks-$run"
 	mkdir -p "$s"
 	echo data >"$s/f"
-	if ! serve "$m" --fast-path "$mode" "$s"; then
-		ok 1 "$mode: mounts for the lock test"
+	# shellcheck disable=SC2086
+	if ! serve "$m" --fast-path "$mode" $set_args "$s"; then
+		ok 1 "$run: mounts for the lock test"
 		continue
 	fi
 	M=${m#/} S=${s#/}
@@ -255,9 +288,9 @@ for mode in none passthrough; do
 	20 @0 fdflock: EAGAIN
 	EOF
 	if diff -u "$T/locks.want" "$T/locks.out" >"$T/locks.diff"; then
-		ok 0 "$mode: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
+		ok 0 "$run: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
 	else
-		ok 1 "$mode: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
+		ok 1 "$run: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
 		while IFS= read -r l; do diag "  $l"; done <"$T/locks.diff"
 	fi
 	# a waiter through the mount gets the lock when SOURCE's holder lets go
@@ -271,7 +304,7 @@ for mode in none passthrough; do
 	wait "$holder"
 	waited_ok=1
 	[ "$st" -eq 0 ] && [ "$waited" -ge 500 ] && waited_ok=0
-	ok "$waited_ok" "$mode: a blocking flock through the mount waits for SOURCE's holder ($waited ms)"
+	ok "$waited_ok" "$run: a blocking flock through the mount waits for SOURCE's holder ($waited ms)"
 	# a waiter that gives up (killed) leaves no stuck worker behind
 	flock "$s/f" sleep 2 &
 	holder=$!
@@ -280,9 +313,28 @@ for mode in none passthrough; do
 	gaveup=$?
 	wait "$holder"
 	flock -n "$m/f" true
-	ok $(( gaveup == 124 && $? == 0 ? 0 : 1 )) "$mode: an interrupted waiter gives up; the lock is free after"
+	ok $(( gaveup == 124 && $? == 0 ? 0 : 1 )) "$run: an interrupted waiter gives up; the lock is free after"
+	if [ "$run" = uring ]; then
+		# a waiter holds its own thread, not its CPU's queue: on the
+		# same CPU, other requests go on while it waits
+		flock "$s/f" sleep 2 &
+		holder=$!
+		sleep 0.2
+		taskset -c 0 flock "$m/f" true &
+		waiter=$!
+		sleep 0.2
+		t0=$(date +%s%N)
+		taskset -c 0 sh -c "stat '$m/f' && echo x >'$m/g' && cat '$m/g'" >/dev/null
+		st=$?
+		took=$(( ($(date +%s%N) - t0) / 1000000 ))
+		ok $(( st == 0 && took < 1000 ? 0 : 1 )) \
+			"uring: requests from the CPU of a waiting lock go on ($took ms; the holder keeps it 1.8 s more)"
+		wait "$holder"
+		wait "$waiter"
+		ok $? "uring: the waiter got the lock after"
+	fi
 	umount "$m"
-	check "$mode: the server exits on unmount after lock waits" wait_gone "$pid"
+	check "$run: the server exits on unmount after lock waits" wait_gone "$pid"
 done
 
 # --- bad arguments: exit 2, a message, no mount

@@ -3,7 +3,7 @@
 #
 # fs-stress.sh - parallel writers, readers, appenders and renamers
 # (tests/fsstress) through hk-fs-server in each fast path, and with
-# --clone-fd: nothing lost or torn, the server survives, exits 0 on
+# --clone-fd and --io-uring: nothing lost or torn, the server survives, exits 0 on
 # unmount, and its log holds no sanitizer report.  "./quickstart
 # sanitize" runs this with the server built with ASan and UBSan.
 #
@@ -15,7 +15,14 @@
 STRESS="$HK_BUILDDIR/tests/fsstress"
 secs=${HK_FS_STRESS_SECONDS:-4}
 
-for run in none cache passthrough "passthrough --clone-fd" "cache --writeback"; do
+# and over io_uring where the kernel has it (its slow-request threads too)
+set -- none cache passthrough "passthrough --clone-fd" "cache --writeback"
+if uring_on; then
+	set -- "$@" "none --io-uring" "passthrough --io-uring"
+else
+	diag "no io_uring runs: $uring_why"
+fi
+for run in "$@"; do
 	name=$(echo "$run" | tr ' ' '_')
 	src="$T/src-$name"
 	m="$T/mnt-$name"

@@ -10,6 +10,10 @@
 #                       (tests/fsops "tree")
 #   same DESC A B [WHY] one result: files A and B are equal; if not, WHY
 #                       and the first 60 lines of their diff as diagnostics
+#   uring_on            let FUSE connections take io_uring (the fuse
+#                       module's enable_uring) until the script exits;
+#                       false, with the reason in $uring_why, where the
+#                       kernel cannot
 #
 # Every server started through serve is killed and every mount under $T
 # (FUSE, and the tmpfs a test puts inside a tree) detached when the script
@@ -22,12 +26,28 @@ FS="$HK_BUILDDIR/hk-fs-server"
 OPS="$HK_BUILDDIR/tests/fsops"
 chmod 755 "$T"
 
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+uring_was=
+
 fs_cleanup() {
 	grep " $T/" /proc/self/mounts | while read -r _ m _; do
 		umount -l "$m"
 	done
 	kill_tracked
+	[ -n "$uring_was" ] && echo "$uring_was" >"$URING_PARAM"
 	rm -rf "$T"
+}
+
+uring_on() {
+	if [ ! -e "$URING_PARAM" ]; then
+		uring_why="no $URING_PARAM (Linux < 6.14, or no CONFIG_FUSE_IO_URING)"
+		return 1
+	fi
+	[ -n "$uring_was" ] || uring_was=$(cat "$URING_PARAM")
+	if ! echo Y >"$URING_PARAM" 2>/dev/null; then
+		uring_why="cannot write $URING_PARAM"
+		return 1
+	fi
 }
 trap fs_cleanup EXIT
 trap 'exit 1' INT TERM

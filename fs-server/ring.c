@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ring.c - FUSE requests over io_uring (Linux >= 6.14), under libfuse 3.14
+ *
+ * Over /dev/fuse, a request goes to whichever worker thread sleeps in
+ * read(2), often on the other CPU: the caller's CPU sends it an
+ * interrupt, and the reply wakes the caller back across CPUs.  On this
+ * kind of machine each crossing costs about 24 us, more than most
+ * metadata operations take in the server.
+ *
+ * With FUSE over io_uring the kernel keeps one queue per CPU and hands a
+ * request to the queue of the CPU its caller runs on.  Here each queue has
+ * a thread pinned to that CPU with an io_uring of its own, on which it
+ * keeps RING_ENTRIES requests registered (FUSE_IO_URING_CMD_REGISTER);
+ * the caller's CPU switches to it and back, no interrupt in between.  A
+ * reply is committed with the same command that fetches the next request
+ * (COMMIT_AND_FETCH): one system call per request instead of a read and a
+ * write.
+ *
+ * libfuse 3.14 knows nothing of this: the kernel lays a request out as a
+ * fuse_in_header, an operation header and a payload in three places, so
+ * each entry's buffer leaves room in front of the payload to put the two
+ * headers back in front of it, and libfuse's fuse_session_process_buf()
+ * sees the request as read(2) would have given it.  Its reply comes to
+ * the custom writev hook (passthrough.c), which hands it to
+ * ring_reply() when the thread is serving a ring entry.
+ *
+ * A request that may wait for long (SETLKW: a lock held by someone else)
+ * would hold up its whole queue; it is served on a thread of its own,
+ * which hands its entry back through an eventfd that the queue's ring
+ * reads.  FORGET and INTERRUPT still come through /dev/fuse, as do the
+ * invalidation notices the server sends: the libfuse workers stay.
+ *
+ * Layouts are the kernel's UAPI (protocol 7.42); Debian 12's headers
+ * predate them, so they are spelled out here.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ring.h"
+
+#define RING_CMD_REGISTER		1
+#define RING_CMD_COMMIT_AND_FETCH	2
+#define RING_OP_SETLKW			33	/* FUSE_SETLKW */
+#define RING_ENTRIES	8		/* registered requests per queue */
+#define RING_IN_HEADER	40		/* struct fuse_in_header */
+#define RING_OP_MAX	128		/* the op_in area */
+#define RING_FRONT	256		/* room for both before the payload */
+#define RING_EVENT	((uint64_t)1)	/* user_data of the eventfd read */
+
+/* struct fuse_uring_req_header */
+struct ring_header {
+	uint8_t in_out[128];	/* fuse_in_header, then fuse_out_header */
+	uint8_t op_in[RING_OP_MAX];
+	uint64_t flags;		/* struct fuse_uring_ent_in_out */
+	uint64_t commit_id;
+	uint32_t payload_sz;
+	uint32_t padding;
+	uint64_t reserved;
+};
+
+/* struct fuse_uring_cmd_req, in the SQE's command area */
+struct ring_cmd {
+	uint64_t flags;
+	uint64_t commit_id;
+	uint16_t qid;
+	uint8_t padding[6];
+};
+
+_Static_assert(sizeof(struct ring_header) == 288, "fuse_uring_req_header");
+_Static_assert(sizeof(struct ring_cmd) == 24, "fuse_uring_cmd_req");
+
+struct ring_queue;
+
+struct ring_entry {
+	struct ring_queue *q;
+	struct ring_header hdr;
+	struct iovec iov[2];	/* registered: the header, the payload */
+	uint8_t *buf;		/* room for both headers, then the payload */
+	bool replied;
+	struct ring_entry *next_done;	/* on the queue's done list */
+};
+
+struct ring_queue {
+	struct ring *r;
+	unsigned int qid;
+	pthread_t thread;
+	bool started;
+	struct io_uring uring;
+	int event_fd;		/* entries served elsewhere are done; or stop */
+	uint64_t event_buf;
+	pthread_mutex_t lock;	/* done list */
+	struct ring_entry *done;
+	struct ring_entry entries[RING_ENTRIES];
+};
+
+struct ring {
+	struct fuse_session *se;
+	int dev_fd;
+	size_t payload_max;
+	unsigned int nqueues;
+	bool stop;
+	unsigned int slow;	/* slow requests in flight (atomic) */
+	struct stats *stats;	/* --stats: queues, requests served */
+	struct ring_queue *queues;
+};
+
+/* The entry this thread serves now: its reply goes to the ring. */
+static __thread struct ring_entry *ring_current;
+
+/* Possible CPUs, as the kernel counts its queues (num_possible_cpus) */
+static unsigned int ring_possible_cpus(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+	unsigned int lo, hi, n = 0;
+
+	if (!f)
+		return (unsigned int)sysconf(_SC_NPROCESSORS_CONF);
+	while (fscanf(f, "%u", &lo) == 1) {
+		int c = fgetc(f);
+
+		hi = lo;
+		if (c == '-') {
+			if (fscanf(f, "%u", &hi) != 1)
+				break;
+			c = fgetc(f);
+		}
+		n += hi - lo + 1;
+		if (c != ',')
+			break;
+	}
+	fclose(f);
+	return n ? n : 1;
+}
+
+static int ring_submit_cmd(struct ring_queue *q, struct ring_entry *e,
+			   uint32_t op, uint64_t commit_id)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->uring);
+	struct ring_cmd *cmd;
+
+	if (!sqe)
+		return -EBUSY;
+	memset(sqe, 0, 2 * sizeof(*sqe));	/* SQE128 */
+	sqe->opcode = IORING_OP_URING_CMD;
+	sqe->fd = q->r->dev_fd;
+	sqe->cmd_op = op;
+	sqe->addr = (uint64_t)(uintptr_t)e->iov;
+	sqe->len = 2;
+	cmd = (struct ring_cmd *)sqe->cmd;
+	cmd->qid = (uint16_t)q->qid;
+	cmd->commit_id = commit_id;
+	io_uring_sqe_set_data(sqe, e);
+	return 0;
+}
+
+static int ring_arm_event(struct ring_queue *q)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&q->uring);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read(sqe, q->event_fd, &q->event_buf,
+			   sizeof(q->event_buf), 0);
+	io_uring_sqe_set_data64(sqe, RING_EVENT);
+	return 0;
+}
+
+/**
+ * ring_reply() - the reply of the request this thread serves, if it is one
+ * from the ring
+ * @iov:	the reply as libfuse gives it to writev: fuse_out_header first
+ * @count:	the number of pieces
+ *
+ * Return: the reply's length when it went to the ring entry, or -1 when
+ * this thread serves no ring entry (the reply goes to /dev/fuse)
+ */
+ssize_t ring_reply(const struct iovec *iov, int count)
+{
+	struct ring_entry *e = ring_current;
+	size_t off = 0, len = iov[0].iov_len;
+	uint64_t unique;
+
+	if (!e || count < 1 || iov[0].iov_len < 16)
+		return -1;
+	memcpy(&unique, (const uint8_t *)iov[0].iov_base + 8, sizeof(unique));
+	if (unique != e->hdr.commit_id)
+		return -1;	/* not this request's reply */
+	memcpy(e->hdr.in_out, iov[0].iov_base, 16);
+	for (int i = 1; i < count; i++) {
+		if (off + iov[i].iov_len > e->q->r->payload_max) {
+			/* cannot happen within max_write/max_pages */
+			int32_t eio = -EIO;
+
+			memcpy(e->hdr.in_out + 4, &eio, sizeof(eio));
+			off = 0;
+			break;
+		}
+		memcpy((uint8_t *)e->iov[1].iov_base + off, iov[i].iov_base,
+		       iov[i].iov_len);
+		off += iov[i].iov_len;
+		len += iov[i].iov_len;
+	}
+	e->hdr.payload_sz = (uint32_t)off;
+	e->replied = true;
+	return (ssize_t)len;
+}
+
+/* Hand @e's request to libfuse as read(2) would have; on this thread. */
+static void ring_serve(struct ring_entry *e)
+{
+	struct ring *r = e->q->r;
+	uint32_t len, payload = e->hdr.payload_sz;
+	uint64_t unique;
+	uint8_t *start;
+	struct fuse_buf fbuf = { 0 };
+
+	memcpy(&len, e->hdr.in_out, sizeof(len));
+	e->replied = false;
+	if (len < RING_IN_HEADER + payload ||
+	    len - RING_IN_HEADER - payload > RING_OP_MAX ||
+	    payload > r->payload_max) {
+		warn("io_uring: a request of %u bytes with a payload of %u: refused",
+		     len, payload);
+	} else {
+		uint32_t oplen = len - RING_IN_HEADER - payload;
+
+		start = e->buf + RING_FRONT - RING_IN_HEADER - oplen;
+		memcpy(start, e->hdr.in_out, RING_IN_HEADER);
+		memcpy(start + RING_IN_HEADER, e->hdr.op_in, oplen);
+		fbuf.mem = start;
+		fbuf.size = len;
+		ring_current = e;
+		fuse_session_process_buf(r->se, &fbuf);
+		ring_current = NULL;
+	}
+	if (!e->replied) {
+		/* no reply (a request libfuse drops): the kernel needs one */
+		int32_t eio = -EIO;
+		uint32_t olen = 16;
+
+		memcpy(e->hdr.in_out, &olen, sizeof(olen));
+		memcpy(e->hdr.in_out + 4, &eio, sizeof(eio));
+		unique = e->hdr.commit_id;
+		memcpy(e->hdr.in_out + 8, &unique, sizeof(unique));
+		e->hdr.payload_sz = 0;
+	}
+	__atomic_add_fetch(&e->q->r->stats->ring_requests, 1, __ATOMIC_RELAXED);
+}
+
+/* A request that may wait long, on a thread of its own. */
+static void *ring_slow_main(void *arg)
+{
+	struct ring_entry *e = arg;
+	struct ring_queue *q = e->q;
+	struct ring *r = q->r;
+
+	ring_serve(e);
+	pthread_mutex_lock(&q->lock);
+	e->next_done = q->done;
+	q->done = e;
+	pthread_mutex_unlock(&q->lock);
+	if (eventfd_write(q->event_fd, 1))
+		err_perror(errno, "io_uring: cannot wake queue %u", q->qid);
+	/* the last touch: ring_stop() waits for this count */
+	__atomic_sub_fetch(&r->slow, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static bool ring_is_slow(const struct ring_entry *e)
+{
+	uint32_t opcode;
+
+	memcpy(&opcode, e->hdr.in_out + 4, sizeof(opcode));
+	return opcode == RING_OP_SETLKW;
+}
+
+/* Serve @e: here, or on a thread of its own; true when done here. */
+static bool ring_dispatch(struct ring_entry *e)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int ret;
+
+	if (!ring_is_slow(e)) {
+		ring_serve(e);
+		return true;
+	}
+	__atomic_add_fetch(&e->q->r->slow, 1, __ATOMIC_ACQUIRE);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = pthread_create(&t, &attr, ring_slow_main, e);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		__atomic_sub_fetch(&e->q->r->slow, 1, __ATOMIC_RELEASE);
+		ring_serve(e);	/* no thread: wait here */
+		return true;
+	}
+	return false;
+}
+
+static void *ring_main(void *arg)
+{
+	struct ring_queue *q = arg;
+	struct ring *r = q->r;
+	unsigned int live = RING_ENTRIES;	/* entries the kernel holds */
+	cpu_set_t cpus;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(q->qid, &cpus);
+	/* an offline CPU cannot be had; its queue then just waits */
+	(void)pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+
+	while (live && !__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		struct io_uring_cqe *cqe;
+		unsigned int head, seen = 0;
+		int ret = io_uring_submit_and_wait(&q->uring, 1);
+
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			err_perror(-ret, "io_uring: queue %u", q->qid);
+			break;
+		}
+		io_uring_for_each_cqe(&q->uring, head, cqe) {
+			uint64_t data = io_uring_cqe_get_data64(cqe);
+			struct ring_entry *e;
+
+			seen++;
+			if (data == RING_EVENT) {
+				pthread_mutex_lock(&q->lock);
+				e = q->done;
+				q->done = NULL;
+				pthread_mutex_unlock(&q->lock);
+				for (; e; e = e->next_done)
+					ring_submit_cmd(q, e, RING_CMD_COMMIT_AND_FETCH,
+							e->hdr.commit_id);
+				ring_arm_event(q);
+				continue;
+			}
+			e = (struct ring_entry *)(uintptr_t)data;
+			if (cqe->res < 0) {
+				/* the connection ends (ENOTCONN) or the ring
+				 * is torn down: this entry is no longer held */
+				live--;
+				continue;
+			}
+			if (ring_dispatch(e))
+				ring_submit_cmd(q, e, RING_CMD_COMMIT_AND_FETCH,
+						e->hdr.commit_id);
+		}
+		io_uring_cq_advance(&q->uring, seen);
+	}
+	return NULL;
+}
+
+static void ring_queue_free(struct ring_queue *q)
+{
+	if (!q->r)
+		return;		/* never set up */
+	for (int i = 0; i < RING_ENTRIES; i++)
+		free(q->entries[i].buf);
+	if (q->event_fd >= 0)
+		close(q->event_fd);
+	pthread_mutex_destroy(&q->lock);
+}
+
+/* Set @q up and register its entries with the kernel; 0 or -errno. */
+static int ring_queue_init(struct ring *r, struct ring_queue *q,
+			   unsigned int qid)
+{
+	struct io_uring_params p = { 0 };
+	int ret;
+
+	q->r = r;
+	q->qid = qid;
+	pthread_mutex_init(&q->lock, NULL);
+	q->event_fd = eventfd(0, EFD_CLOEXEC);
+	if (q->event_fd < 0)
+		return -errno;
+	for (int i = 0; i < RING_ENTRIES; i++) {
+		struct ring_entry *e = &q->entries[i];
+		void *buf;
+
+		e->q = q;
+		if (posix_memalign(&buf, 4096, RING_FRONT + r->payload_max))
+			return -ENOMEM;
+		e->buf = buf;
+		e->iov[0].iov_base = &e->hdr;
+		e->iov[0].iov_len = sizeof(e->hdr);
+		e->iov[1].iov_base = e->buf + RING_FRONT;
+		e->iov[1].iov_len = r->payload_max;
+	}
+	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE;
+	p.cq_entries = 4 * RING_ENTRIES;
+	ret = io_uring_queue_init_params(2 * RING_ENTRIES + 2, &q->uring, &p);
+	if (ret)
+		return ret;
+	for (int i = 0; i < RING_ENTRIES; i++)
+		ring_submit_cmd(q, &q->entries[i], RING_CMD_REGISTER, 0);
+	ring_arm_event(q);
+	ret = io_uring_submit(&q->uring);
+	if (ret < 0) {
+		io_uring_queue_exit(&q->uring);
+		return ret;
+	}
+	return 0;
+}
+
+/**
+ * ring_start() - serve requests over io_uring, one queue per CPU
+ * @se:	the session; its INIT reply asked for FUSE_OVER_IO_URING
+ * @dev_fd:	its /dev/fuse descriptor
+ * @max_io:	max_write and max_pages * page size, as told the kernel
+ * @stats:	the counters of queues and of requests served over them
+ *
+ * Called once INIT is answered: the kernel takes registrations only then.
+ *
+ * Return: the ring, or NULL (logged; requests keep coming through /dev/fuse)
+ */
+struct ring *ring_start(struct fuse_session *se, int dev_fd, size_t max_io,
+			struct stats *stats)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	unsigned int i;
+	int ret = -ENOMEM;
+
+	if (!r)
+		goto fail;
+	r->se = se;
+	r->dev_fd = dev_fd;
+	r->stats = stats;
+	/* the kernel wants room for max(8 KiB, max_write, max_pages pages) */
+	r->payload_max = max_io > 8192 ? max_io : 8192;
+	r->nqueues = ring_possible_cpus();
+	r->queues = calloc(r->nqueues, sizeof(*r->queues));
+	if (!r->queues)
+		goto fail;
+	for (i = 0; i < r->nqueues; i++) {
+		r->queues[i].event_fd = -1;
+		ret = ring_queue_init(r, &r->queues[i], i);
+		if (ret)
+			goto fail_queues;
+		ret = -pthread_create(&r->queues[i].thread, NULL, ring_main,
+				      &r->queues[i]);
+		if (ret) {
+			io_uring_queue_exit(&r->queues[i].uring);
+			goto fail_queues;
+		}
+		r->queues[i].started = true;
+	}
+	__atomic_store_n(&stats->ring_queues, r->nqueues, __ATOMIC_RELAXED);
+	return r;
+
+fail_queues:
+	ring_stop(r);
+	r = NULL;
+fail:
+	err_perror(-ret, "io_uring: cannot set up the queues; requests go through /dev/fuse");
+	free(r);
+	return NULL;
+}
+
+/**
+ * ring_stop() - end the queues' threads and free the ring
+ * @r:	the ring, or NULL
+ *
+ * After the session loop ended (the connection is gone or going), and
+ * with lock waits told to give up (locks.c), so that requests served on
+ * threads of their own end.
+ */
+void ring_stop(struct ring *r)
+{
+	const struct timespec ms = { 0, 1000000 };
+
+	if (!r)
+		return;
+	__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&r->slow, __ATOMIC_ACQUIRE))
+		nanosleep(&ms, NULL);
+	for (unsigned int i = 0; i < r->nqueues; i++) {
+		struct ring_queue *q = &r->queues[i];
+
+		if (q->started) {
+			if (eventfd_write(q->event_fd, 1))
+				err_perror(errno, "io_uring: cannot stop queue %u", i);
+			pthread_join(q->thread, NULL);
+			io_uring_queue_exit(&q->uring);
+		}
+		ring_queue_free(q);
+	}
+	free(r->queues);
+	free(r);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ring.h - FUSE requests over io_uring, one queue per CPU
+ */
+#ifndef HK_FS_RING_H
+#define HK_FS_RING_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "fs.h"
+
+struct ring;
+
+struct ring *ring_start(struct fuse_session *se, int dev_fd, size_t max_io,
+			struct stats *stats);
+void ring_stop(struct ring *r);
+ssize_t ring_reply(const struct iovec *iov, int count);
+
+#endif /* HK_FS_RING_H */
