@@ -85,6 +85,8 @@ struct fs_opts {
 	const char *stats_path;
 	int source_fd;		/* --source-fd, or -1 */
 	char source_name[PATH_MAX];	/* its path, for messages */
+	char mountpoint_abs[PATH_MAX];	/* MOUNTPOINT resolved: mounted, and
+					 * unmounted at exit from any cwd */
 	int ready_fd;		/* --ready-fd, or -1 */
 };
 
@@ -286,6 +288,9 @@ static int check_paths(struct fs_opts *o, int *src_fd)
 		err_perror(errno, "cannot resolve SOURCE or MOUNTPOINT");
 		goto out_usage;
 	}
+	/* libfuse unmounts by this path at exit; relative, it failed */
+	memcpy(o->mountpoint_abs, mnt, sizeof(mnt));
+	o->mountpoint = o->mountpoint_abs;
 	if (o->source_fd >= 0 && !strcmp(src, mnt)) {
 		*src_fd = fd;
 		return 0;

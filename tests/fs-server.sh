@@ -373,6 +373,23 @@ if serve "$T/mnt-term" "$T/src"; then
 else
 	ok 1 "SIGTERM: mounts first"
 fi
+# ... also when SOURCE and MOUNTPOINT were given relative to the cwd, and
+# over io_uring (its queues end first)
+mkdir -p "$T/mnt-rel"
+(cd "$T" && exec "$FS" -f ${uring:+--io-uring} src mnt-rel 2>mnt-rel.log) &
+pid=$!
+track "$pid"
+i=0
+while ! mounted "$T/mnt-rel" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if mounted "$T/mnt-rel"; then
+	ls "$T/mnt-rel" >/dev/null
+	kill -TERM "$pid"
+	check "SIGTERM, relative paths${uring:+, io_uring}: the server exits" wait_gone "$pid"
+	check "SIGTERM, relative paths${uring:+, io_uring}: the mount is gone" \
+		sh -c "! grep -q ' $T/mnt-rel ' /proc/self/mounts"
+else
+	ok 1 "relative paths: mounts first"
+fi
 
 # --- daemon: returns once mounted, serves, ends on unmount
 mkdir -p "$T/mnt-daemon"
