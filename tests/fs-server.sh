@@ -423,6 +423,40 @@ else
 	ok 1 "mounts with a soft limit of 256 descriptors"
 fi
 
+# --- link counts: links to one file until the source file system says
+# EMLINK (65000 on ext4), on a plain directory and through the mount: the
+# same count, the same errno
+links() {
+	python3 - "$1" <<-'EOF'
+	import errno, os, sys
+	d = sys.argv[1]
+	os.makedirs(d, exist_ok=True)
+	open(d + "/f", "w").close()
+	n = 0
+	while n < 200000:
+	    try:
+	        os.link(d + "/f", "%s/l%d" % (d, n))
+	    except OSError as e:
+	        print(n, errno.errorcode.get(e.errno, e.errno))
+	        break
+	    n += 1
+	else:
+	    print(n, "no limit")
+	EOF
+}
+mkdir -p "$T/links-src" "$T/links-ref"
+if serve "$T/mnt-links" "$T/links-src"; then
+	links "$T/links-ref/d" >"$T/links-ref.out"
+	links "$T/mnt-links/d" >"$T/links-mnt.out"
+	check "link count: the same number of links, then EMLINK, through the mount ($(cat "$T/links-mnt.out"))" \
+		sh -c "grep -q ' EMLINK\$' '$T/links-ref.out' && cmp -s '$T/links-ref.out' '$T/links-mnt.out'"
+	umount "$T/mnt-links"
+	wait_gone "$pid"
+	rm -rf "$T/links-src" "$T/links-ref"
+else
+	ok 1 "mounts for the link count test"
+fi
+
 # --- a hard limit of 256 descriptors, which the server cannot raise:
 # past half of it, files are held by file handle.  1000 files are made,
 # stat'ed and read through the mount (none: every stat reaches the
