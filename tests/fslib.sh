@@ -13,7 +13,10 @@
 #   uring_on            let FUSE connections take io_uring (the fuse
 #                       module's enable_uring) until the script exits;
 #                       false, with the reason in $uring_why, where the
-#                       kernel cannot
+#                       kernel cannot.  make -j runs test scripts at
+#                       once: they count their users under a lock, and
+#                       the last to leave puts back the value the first
+#                       found
 #
 # Every server started through serve is killed and every mount under $T
 # (FUSE, and the tmpfs a test puts inside a tree) detached when the script
@@ -27,14 +30,36 @@ OPS="$HK_BUILDDIR/tests/fsops"
 chmod 755 "$T"
 
 URING_PARAM=/sys/module/fuse/parameters/enable_uring
-uring_was=
+URING_STATE=/run/hk-test-enable-uring	# .lock, .users, .was
+uring_mine=
+
+# uring_users +1|-1: count this script in or out, under the lock
+uring_users() {
+	(
+		flock 9
+		n=$(cat "$URING_STATE.users" 2>/dev/null || echo 0)
+		if [ "$1" = +1 ]; then
+			[ "$n" -gt 0 ] || cat "$URING_PARAM" >"$URING_STATE.was"
+			echo Y >"$URING_PARAM" || exit 1
+			echo $((n + 1)) >"$URING_STATE.users"
+		else
+			n=$((n - 1))
+			if [ "$n" -le 0 ]; then
+				cat "$URING_STATE.was" >"$URING_PARAM"
+				rm -f "$URING_STATE.users" "$URING_STATE.was"
+			else
+				echo "$n" >"$URING_STATE.users"
+			fi
+		fi
+	) 9>"$URING_STATE.lock"
+}
 
 fs_cleanup() {
 	grep " $T/" /proc/self/mounts | while read -r _ m _; do
 		umount -l "$m"
 	done
 	kill_tracked
-	[ -n "$uring_was" ] && echo "$uring_was" >"$URING_PARAM"
+	[ -n "$uring_mine" ] && uring_users -1
 	rm -rf "$T"
 }
 
@@ -43,11 +68,12 @@ uring_on() {
 		uring_why="no $URING_PARAM (Linux < 6.14, or no CONFIG_FUSE_IO_URING)"
 		return 1
 	fi
-	[ -n "$uring_was" ] || uring_was=$(cat "$URING_PARAM")
-	if ! echo Y >"$URING_PARAM" 2>/dev/null; then
+	[ -n "$uring_mine" ] && return 0
+	if ! uring_users +1 2>/dev/null; then
 		uring_why="cannot write $URING_PARAM"
 		return 1
 	fi
+	uring_mine=1
 }
 trap fs_cleanup EXIT
 trap 'exit 1' INT TERM
