@@ -10,8 +10,11 @@
  *
  * With FUSE over io_uring the kernel keeps one queue per CPU and hands a
  * request to the queue of the CPU its caller runs on.  Here each queue has
- * a thread pinned to that CPU with an io_uring of its own, on which it
- * keeps RING_ENTRIES requests registered (FUSE_IO_URING_CMD_REGISTER);
+ * a thread pinned to that CPU with an io_uring of its own, which it makes
+ * and alone submits to: a command's completions run on the thread that
+ * submitted it, and that thread's exit cancels it (a libfuse worker that
+ * registered entries and then ended would take them along).  On it the
+ * thread keeps RING_ENTRIES requests registered (FUSE_IO_URING_CMD_REGISTER);
  * the caller's CPU switches to it and back, no interrupt in between.  A
  * reply is committed with the same command that fetches the next request
  * (COMMIT_AND_FETCH): one system call per request instead of a read and a
@@ -97,6 +100,7 @@ struct ring_queue {
 	unsigned int qid;
 	pthread_t thread;
 	bool started;
+	int setup;		/* 1 once its ring is up, -errno if not; 0 before */
 	struct io_uring uring;
 	int event_fd;		/* entries served elsewhere are done; or stop */
 	uint64_t event_buf;
@@ -113,6 +117,8 @@ struct ring {
 	bool stop;
 	unsigned int slow;	/* slow requests in flight (atomic) */
 	struct stats *stats;	/* --stats: queues, requests served */
+	pthread_mutex_t lock;	/* queues' setup results */
+	pthread_cond_t cond;
 	struct ring_queue *queues;
 };
 
@@ -310,23 +316,64 @@ static bool ring_dispatch(struct ring_entry *e)
 	return false;
 }
 
+/* The ring of @q, made on its own thread; 0 or -errno. */
+static int ring_queue_setup(struct ring_queue *q)
+{
+	struct io_uring_params p = { 0 };
+	int ret;
+
+	/* The thread that submits a command is the one its completions run
+	 * on, and the one whose exit cancels it: every command of this ring
+	 * is this thread's (SINGLE_ISSUER), and completions wait for it to
+	 * ask for them (DEFER_TASKRUN) instead of interrupting it. */
+	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE |
+		  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+	p.cq_entries = 4 * RING_ENTRIES;
+	ret = io_uring_queue_init_params(2 * RING_ENTRIES + 2, &q->uring, &p);
+	if (ret == -EINVAL) {	/* before Linux 6.1 */
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE;
+		p.cq_entries = 4 * RING_ENTRIES;
+		ret = io_uring_queue_init_params(2 * RING_ENTRIES + 2, &q->uring, &p);
+	}
+	if (ret)
+		return ret;
+	for (int i = 0; i < RING_ENTRIES; i++)
+		ring_submit_cmd(q, &q->entries[i], RING_CMD_REGISTER, 0);
+	ring_arm_event(q);
+	ret = io_uring_submit(&q->uring);
+	if (ret < 0) {
+		io_uring_queue_exit(&q->uring);
+		return ret;
+	}
+	return 0;
+}
+
 static void *ring_main(void *arg)
 {
 	struct ring_queue *q = arg;
 	struct ring *r = q->r;
 	unsigned int live = RING_ENTRIES;	/* entries the kernel holds */
 	cpu_set_t cpus;
+	int ret;
 
 	CPU_ZERO(&cpus);
 	CPU_SET(q->qid, &cpus);
 	/* an offline CPU cannot be had; its queue then just waits */
 	(void)pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+	ret = ring_queue_setup(q);
+	pthread_mutex_lock(&r->lock);
+	q->setup = ret ? ret : 1;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	if (ret)
+		return NULL;
 
 	while (live && !__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		struct io_uring_cqe *cqe;
 		unsigned int head, seen = 0;
-		int ret = io_uring_submit_and_wait(&q->uring, 1);
 
+		ret = io_uring_submit_and_wait(&q->uring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			err_perror(-ret, "io_uring: queue %u", q->qid);
 			break;
@@ -360,6 +407,7 @@ static void *ring_main(void *arg)
 		}
 		io_uring_cq_advance(&q->uring, seen);
 	}
+	io_uring_queue_exit(&q->uring);
 	return NULL;
 }
 
@@ -374,13 +422,10 @@ static void ring_queue_free(struct ring_queue *q)
 	pthread_mutex_destroy(&q->lock);
 }
 
-/* Set @q up and register its entries with the kernel; 0 or -errno. */
-static int ring_queue_init(struct ring *r, struct ring_queue *q,
-			   unsigned int qid)
+/* @q's buffers and eventfd; its ring is made by its thread.  0 or -errno */
+static int ring_queue_alloc(struct ring *r, struct ring_queue *q,
+			    unsigned int qid)
 {
-	struct io_uring_params p = { 0 };
-	int ret;
-
 	q->r = r;
 	q->qid = qid;
 	pthread_mutex_init(&q->lock, NULL);
@@ -399,19 +444,6 @@ static int ring_queue_init(struct ring *r, struct ring_queue *q,
 		e->iov[0].iov_len = sizeof(e->hdr);
 		e->iov[1].iov_base = e->buf + RING_FRONT;
 		e->iov[1].iov_len = r->payload_max;
-	}
-	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE;
-	p.cq_entries = 4 * RING_ENTRIES;
-	ret = io_uring_queue_init_params(2 * RING_ENTRIES + 2, &q->uring, &p);
-	if (ret)
-		return ret;
-	for (int i = 0; i < RING_ENTRIES; i++)
-		ring_submit_cmd(q, &q->entries[i], RING_CMD_REGISTER, 0);
-	ring_arm_event(q);
-	ret = io_uring_submit(&q->uring);
-	if (ret < 0) {
-		io_uring_queue_exit(&q->uring);
-		return ret;
 	}
 	return 0;
 }
@@ -445,19 +477,31 @@ struct ring *ring_start(struct fuse_session *se, int dev_fd, size_t max_io,
 	r->queues = calloc(r->nqueues, sizeof(*r->queues));
 	if (!r->queues)
 		goto fail;
-	for (i = 0; i < r->nqueues; i++) {
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	for (i = 0; i < r->nqueues; i++)
 		r->queues[i].event_fd = -1;
-		ret = ring_queue_init(r, &r->queues[i], i);
+	for (i = 0; i < r->nqueues; i++) {
+		ret = ring_queue_alloc(r, &r->queues[i], i);
 		if (ret)
 			goto fail_queues;
 		ret = -pthread_create(&r->queues[i].thread, NULL, ring_main,
 				      &r->queues[i]);
-		if (ret) {
-			io_uring_queue_exit(&r->queues[i].uring);
+		if (ret)
 			goto fail_queues;
-		}
 		r->queues[i].started = true;
 	}
+	/* each thread makes its ring and registers its entries */
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->nqueues; i++) {
+		while (!r->queues[i].setup)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (r->queues[i].setup < 0 && !ret)
+			ret = r->queues[i].setup;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (ret)
+		goto fail_queues;
 	__atomic_store_n(&stats->ring_queues, r->nqueues, __ATOMIC_RELAXED);
 	return r;
 
@@ -493,11 +537,12 @@ void ring_stop(struct ring *r)
 		if (q->started) {
 			if (eventfd_write(q->event_fd, 1))
 				err_perror(errno, "io_uring: cannot stop queue %u", i);
-			pthread_join(q->thread, NULL);
-			io_uring_queue_exit(&q->uring);
+			pthread_join(q->thread, NULL);	/* it ends its ring */
 		}
 		ring_queue_free(q);
 	}
 	free(r->queues);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
