@@ -58,12 +58,4 @@ static inline fuse_ino_t fs_nodeid(struct fs_ctx *ctx, struct inode *in)
 	return in == &ctx->inodes.root ? FUSE_ROOT_ID : (fuse_ino_t)(uintptr_t)in;
 }
 
-/* "/proc/self/fd/N": names the inode of an O_PATH descriptor itself. */
-#define FS_PROC_PATH	32
-
-static inline void fs_proc_path(char *buf, int fd)
-{
-	snprintf(buf, FS_PROC_PATH, "/proc/self/fd/%d", fd);
-}
-
 #endif /* HK_FS_H */

@@ -79,10 +79,7 @@ static void inode_free(struct inode_table *t, struct inode *in)
 		t->on_free(in, t->on_free_arg);
 	locks_forget(in);
 	pthread_mutex_lock(&t->lock);
-	if (in->fd >= 0)
-		t->nfds--;
-	else
-		t->nhandles--;
+	__atomic_sub_fetch(in->fd >= 0 ? &t->nfds : &t->nhandles, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&t->lock);
 	if (in->fd >= 0)
 		close(in->fd);
@@ -144,7 +141,7 @@ static void inode_grow(struct inode_table *t)
 static int inode_mount_fd(struct inode_table *t, int mnt_id, int dir_fd,
 			  struct file_handle *h)
 {
-	char path[32];
+	char path[FS_PROC_PATH];
 	struct inode_mount *m;
 	int fd, probe;
 
@@ -155,7 +152,7 @@ static int inode_mount_fd(struct inode_table *t, int mnt_id, int dir_fd,
 	if (!m)
 		return -1;
 	t->mounts = m;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", dir_fd);
+	fs_proc_path(path, dir_fd);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	probe = fd >= 0 ? open_by_handle_at(fd, h, O_PATH | O_CLOEXEC) : -1;
 	if (probe >= 0) {
@@ -255,10 +252,11 @@ int inode_lookup(struct inode_table *t, int parent_fd, const char *name,
 	fresh->ino = st->st_ino;
 	fresh->type = st->st_mode & S_IFMT;
 	fresh->nlookup = 1;
+	/* counted under the lock; read without it (inode_counts, ops.c) */
 	if (t->nfds >= t->max_fds && inode_to_handle(t, fresh, fd, parent_fd))
-		t->nhandles++;
+		__atomic_add_fetch(&t->nhandles, 1, __ATOMIC_RELAXED);
 	else
-		t->nfds++;
+		__atomic_add_fetch(&t->nfds, 1, __ATOMIC_RELAXED);
 	fresh->next = t->buckets[h];
 	t->buckets[h] = fresh;
 	if (++t->count > 2 * t->nbuckets)
@@ -352,6 +350,24 @@ int inode_fd(struct inode *in)
 }
 
 /**
+ * inode_path() - inode_fd(), and the /proc path that names it
+ * @in:	the inode
+ * @path:	set to "/proc/self/fd/N" when a descriptor was had
+ *
+ * Give the descriptor back with inode_fd_done().
+ *
+ * Return: the descriptor, or -errno
+ */
+int inode_path(struct inode *in, char path[FS_PROC_PATH])
+{
+	int fd = inode_fd(in);
+
+	if (fd >= 0)
+		fs_proc_path(path, fd);
+	return fd;
+}
+
+/**
  * inode_fd_done() - the operation is done with @fd from inode_fd()
  * @in:	the inode
  * @fd:	the descriptor (or -errno, which is ignored)
@@ -372,21 +388,18 @@ void inode_fd_done(struct inode *in, int fd)
  */
 int inode_pin(struct inode_table *t, struct inode *in)
 {
-	int fd, expect = -1;
+	int expect = -1, fd = inode_fd(in);
 
-	if (__atomic_load_n(&in->fd, __ATOMIC_ACQUIRE) >= 0)
-		return 0;
-	fd = open_by_handle_at(in->mnt_fd, in->handle, O_PATH | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0 || fd == __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE))
+		return fd < 0 ? fd : 0;		/* gone, or held by descriptor */
 	if (!__atomic_compare_exchange_n(&in->fd, &expect, fd, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		close(fd);	/* pinned by another thread meanwhile */
 		return 0;
 	}
 	pthread_mutex_lock(&t->lock);
-	t->nhandles--;
-	t->nfds++;
+	__atomic_sub_fetch(&t->nhandles, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&t->nfds, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&t->lock);
 	return 0;
 }

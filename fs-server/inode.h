@@ -10,7 +10,16 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
+
+/* "/proc/self/fd/N": names the inode of an O_PATH descriptor itself. */
+#define FS_PROC_PATH	32
+
+static inline void fs_proc_path(char *buf, int fd)
+{
+	snprintf(buf, FS_PROC_PATH, "/proc/self/fd/%d", fd);
+}
 
 struct file_handle;
 
@@ -64,6 +73,7 @@ void inode_forget(struct inode_table *t, struct inode *in, uint64_t n);
 size_t inode_count(struct inode_table *t);
 struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino);
 int inode_fd(struct inode *in);
+int inode_path(struct inode *in, char path[FS_PROC_PATH]);
 void inode_fd_done(struct inode *in, int fd);
 int inode_pin(struct inode_table *t, struct inode *in);
 void inode_counts(struct inode_table *t, size_t *fds, size_t *handles);

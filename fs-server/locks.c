@@ -60,12 +60,11 @@ static int locks_owner_fd(struct inode *in, uint64_t owner)
 			return fd;
 		}
 	}
-	pfd = inode_fd(in);
+	pfd = inode_path(in, path);
 	if (pfd < 0) {
 		pthread_mutex_unlock(&locks_mutex);
 		return pfd;
 	}
-	fs_proc_path(path, pfd);
 	/* a write lock needs a writable description, a read lock a
 	 * readable one: the server may open both ways */
 	fd = open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);

@@ -109,10 +109,9 @@ static int ops_give_to_caller(fuse_req_t req, struct inode *parent,
 		return ret;
 	if (pst.st_mode & S_ISGID)
 		gid = (gid_t)-1;
-	fd = inode_fd(in);
+	fd = inode_path(in, path);
 	if (fd < 0)
 		return fd;
-	fs_proc_path(path, fd);
 	if (fchownat(fd, "", c->uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
 		ret = -errno;
 	/* chown cleared the setuid and setgid bits the caller asked for */
@@ -177,9 +176,7 @@ static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
 {
 	struct inode *in = ops_inode(req, ino);
 	struct stat st;
-	int ret;
-
-	int fd = inode_fd(in);
+	int ret, fd = inode_fd(in);
 
 	(void)fi;
 	ret = fd < 0 ? fd : ops_stat(fd, &st);
@@ -223,13 +220,12 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
 	struct stat st;
-	int ret = 0, fd = inode_fd(in);
+	int ret = 0, fd = inode_path(in, path);
 
 	if (fd < 0) {
 		ret = fd;
 		goto out_err;
 	}
-	fs_proc_path(path, fd);
 
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (in->type == S_IFLNK)
@@ -524,13 +520,12 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
-	int fd, pfd = inode_fd(in);
+	int fd, pfd = inode_path(in, path);
 
 	if (pfd < 0) {
 		fuse_reply_err(req, -pfd);
 		return;
 	}
-	fs_proc_path(path, pfd);
 	fd = open(path, ops_open_flags(ops_ctx(req), fi));
 	if (fd < 0)
 		fd = -errno;
@@ -923,8 +918,7 @@ static void ops_query_xattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fd = inode_fd(in);
-	fs_proc_path(path, fd);
+	fd = inode_path(in, path);
 	n = fd < 0 ? fd : name ? getxattr(path, name, buf, size) :
 				 listxattr(path, buf, size);
 	if (n < 0 && fd >= 0)
@@ -955,9 +949,8 @@ static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 {
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
-	int fd = inode_fd(in), err;
+	int fd = inode_path(in, path), err;
 
-	fs_proc_path(path, fd);
 	err = fd < 0 ? -fd : setxattr(path, name, value, size, flags) ? errno : 0;
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);
@@ -967,9 +960,8 @@ static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
-	int fd = inode_fd(in), err;
+	int fd = inode_path(in, path), err;
 
-	fs_proc_path(path, fd);
 	err = fd < 0 ? -fd : removexattr(path, name) ? errno : 0;
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);
