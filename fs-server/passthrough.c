@@ -31,12 +31,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "fs.h"
 #include "log.h"
 #include "passthrough.h"
 #include "ring.h"
 
-#define PT_FUSE_INIT		26		/* opcode */
 #define PT_INIT_EXT		(1U << 30)	/* flags: flags2 is valid */
 #define PT_PASSTHROUGH2		(1U << 5)	/* flags2: FUSE_PASSTHROUGH */
 #define PT_OVER_IO_URING2	(1U << 9)	/* flags2: FUSE_OVER_IO_URING */
@@ -45,19 +45,6 @@
 #define PT_FOPEN_DIRECT_IO	(1U << 0)
 #define PT_FOPEN_KEEP_CACHE	(1U << 1)
 #define PT_FOPEN_PASSTHROUGH	(1U << 7)
-
-struct pt_in_header {
-	uint32_t len, opcode;
-	uint64_t unique, nodeid;
-	uint32_t uid, gid, pid;
-	uint16_t total_extlen, padding;
-};
-
-struct pt_out_header {
-	uint32_t len;
-	int32_t error;
-	uint64_t unique;
-};
 
 struct pt_init_in {
 	uint32_t major, minor, max_readahead, flags, flags2;
@@ -84,8 +71,6 @@ struct pt_backing_map {
 #define PT_IOC_BACKING_OPEN	_IOW(229, 1, struct pt_backing_map)
 #define PT_IOC_BACKING_CLOSE	_IOW(229, 2, uint32_t)
 
-_Static_assert(sizeof(struct pt_in_header) == 40, "fuse_in_header");
-_Static_assert(sizeof(struct pt_out_header) == 16, "fuse_out_header");
 _Static_assert(sizeof(struct pt_open_out) == 16, "fuse_open_out");
 
 /* What this thread's current request needs done to its reply. */
@@ -98,10 +83,10 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct fs_ctx *ctx = userdata;
 	ssize_t n = read(fd, buf, len);
-	const struct pt_in_header *h = buf;
+	const struct abi_in_header *h = buf;
 
 	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) &&
-	    h->opcode == PT_FUSE_INIT) {
+	    h->opcode == ABI_OP_INIT) {
 		const struct pt_init_in *in = (const void *)(h + 1);
 
 		ctx->kernel_passthrough = in->minor >= 40 &&
@@ -154,7 +139,7 @@ static bool pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
 
 static void pt_amend_open(struct iovec *iov, int count)
 {
-	const struct pt_out_header *h = iov[0].iov_base;
+	const struct abi_out_header *h = iov[0].iov_base;
 	struct pt_open_out *o;
 	struct iovec *last = &iov[count - 1];
 

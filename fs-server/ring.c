@@ -50,21 +50,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "log.h"
 #include "ring.h"
 
 #define RING_CMD_REGISTER		1
 #define RING_CMD_COMMIT_AND_FETCH	2
-#define RING_OP_SETLKW			33	/* FUSE_SETLKW */
 #define RING_ENTRIES	8		/* registered requests per queue */
-#define RING_IN_HEADER	40		/* struct fuse_in_header */
+#define RING_IN_HEADER	sizeof(struct abi_in_header)
 #define RING_OP_MAX	128		/* the op_in area */
 #define RING_FRONT	256		/* room for both before the payload */
 #define RING_EVENT	((uint64_t)1)	/* user_data of the eventfd read */
 
 /* struct fuse_uring_req_header */
 struct ring_header {
-	uint8_t in_out[128];	/* fuse_in_header, then fuse_out_header */
+	union {			/* the request's header, then the reply's */
+		struct abi_in_header in;
+		struct abi_out_header out;
+		uint8_t bytes[128];	// cppcheck-suppress unusedStructMember
+	} io;
 	uint8_t op_in[RING_OP_MAX];
 	uint64_t flags;		/* struct fuse_uring_ent_in_out */
 	uint64_t commit_id;
@@ -183,6 +187,18 @@ static int ring_arm_event(struct ring_queue *q)
 	return 0;
 }
 
+/* Answer @e's request with @error (-errno) alone. */
+static void ring_fail(struct ring_entry *e, int32_t error)
+{
+	e->hdr.io.out = (struct abi_out_header){
+		.len = sizeof(struct abi_out_header),
+		.error = error,
+		.unique = e->hdr.commit_id,
+	};
+	e->hdr.payload_sz = 0;
+	e->replied = true;
+}
+
 /**
  * ring_reply() - the reply of the request this thread serves, if it is one
  * from the ring
@@ -196,22 +212,21 @@ ssize_t ring_reply(const struct iovec *iov, int count)
 {
 	struct ring_entry *e = ring_current;
 	size_t off = 0, len = iov[0].iov_len;
-	uint64_t unique;
+	struct abi_out_header out;
 
-	if (!e || count < 1 || iov[0].iov_len < 16)
+	if (!e || count < 1 || iov[0].iov_len < sizeof(out))
 		return -1;
-	memcpy(&unique, (const uint8_t *)iov[0].iov_base + 8, sizeof(unique));
-	if (unique != e->hdr.commit_id)
+	memcpy(&out, iov[0].iov_base, sizeof(out));
+	if (out.unique != e->hdr.commit_id)
 		return -1;	/* not this request's reply */
-	memcpy(e->hdr.in_out, iov[0].iov_base, 16);
+	e->hdr.io.out = out;
+	e->hdr.payload_sz = 0;
+	e->replied = true;
 	for (int i = 1; i < count; i++) {
 		if (off + iov[i].iov_len > e->q->r->payload_max) {
 			/* cannot happen within max_write/max_pages */
-			int32_t eio = -EIO;
-
-			memcpy(e->hdr.in_out + 4, &eio, sizeof(eio));
-			off = 0;
-			break;
+			ring_fail(e, -EIO);
+			return (ssize_t)len;
 		}
 		memcpy((uint8_t *)e->iov[1].iov_base + off, iov[i].iov_base,
 		       iov[i].iov_len);
@@ -219,7 +234,6 @@ ssize_t ring_reply(const struct iovec *iov, int count)
 		len += iov[i].iov_len;
 	}
 	e->hdr.payload_sz = (uint32_t)off;
-	e->replied = true;
 	return (ssize_t)len;
 }
 
@@ -227,12 +241,10 @@ ssize_t ring_reply(const struct iovec *iov, int count)
 static void ring_serve(struct ring_entry *e)
 {
 	struct ring *r = e->q->r;
-	uint32_t len, payload = e->hdr.payload_sz;
-	uint64_t unique;
+	uint32_t len = e->hdr.io.in.len, payload = e->hdr.payload_sz;
 	uint8_t *start;
 	struct fuse_buf fbuf = { 0 };
 
-	memcpy(&len, e->hdr.in_out, sizeof(len));
 	e->replied = false;
 	if (len < RING_IN_HEADER + payload ||
 	    len - RING_IN_HEADER - payload > RING_OP_MAX ||
@@ -243,7 +255,7 @@ static void ring_serve(struct ring_entry *e)
 		uint32_t oplen = len - RING_IN_HEADER - payload;
 
 		start = e->buf + RING_FRONT - RING_IN_HEADER - oplen;
-		memcpy(start, e->hdr.in_out, RING_IN_HEADER);
+		memcpy(start, &e->hdr.io.in, RING_IN_HEADER);
 		memcpy(start + RING_IN_HEADER, e->hdr.op_in, oplen);
 		fbuf.mem = start;
 		fbuf.size = len;
@@ -251,17 +263,8 @@ static void ring_serve(struct ring_entry *e)
 		fuse_session_process_buf(r->se, &fbuf);
 		ring_current = NULL;
 	}
-	if (!e->replied) {
-		/* no reply (a request libfuse drops): the kernel needs one */
-		int32_t eio = -EIO;
-		uint32_t olen = 16;
-
-		memcpy(e->hdr.in_out, &olen, sizeof(olen));
-		memcpy(e->hdr.in_out + 4, &eio, sizeof(eio));
-		unique = e->hdr.commit_id;
-		memcpy(e->hdr.in_out + 8, &unique, sizeof(unique));
-		e->hdr.payload_sz = 0;
-	}
+	if (!e->replied)	/* a request libfuse dropped: the kernel needs an answer */
+		ring_fail(e, -EIO);
 	__atomic_add_fetch(&e->q->r->stats->ring_requests, 1, __ATOMIC_RELAXED);
 }
 
@@ -286,10 +289,7 @@ static void *ring_slow_main(void *arg)
 
 static bool ring_is_slow(const struct ring_entry *e)
 {
-	uint32_t opcode;
-
-	memcpy(&opcode, e->hdr.in_out + 4, sizeof(opcode));
-	return opcode == RING_OP_SETLKW;
+	return e->hdr.io.in.opcode == ABI_OP_SETLKW;
 }
 
 /* Serve @e: here, or on a thread of its own; true when done here. */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * abi.h - the FUSE wire headers the server reads and writes itself
+ *
+ * libfuse composes and parses requests, but the custom I/O hooks
+ * (passthrough.c) and the io_uring transport (ring.c) look at them
+ * directly.  Layouts are the kernel's UAPI (struct fuse_in_header and
+ * struct fuse_out_header); libfuse 3.14 does not install its copy.
+ */
+#ifndef HK_FS_ABI_H
+#define HK_FS_ABI_H
+
+#include <stdint.h>
+
+#define ABI_OP_INIT	26
+#define ABI_OP_SETLKW	33
+
+struct abi_in_header {
+	uint32_t len;		/* the whole request */
+	uint32_t opcode;
+	uint64_t unique, nodeid;
+	uint32_t uid, gid, pid;
+	uint16_t total_extlen, padding;
+};
+
+struct abi_out_header {
+	uint32_t len;		/* the whole reply */
+	int32_t error;		/* 0 or -errno */
+	uint64_t unique;	/* the request's */
+};
+
+_Static_assert(sizeof(struct abi_in_header) == 40, "fuse_in_header");
+_Static_assert(sizeof(struct abi_out_header) == 16, "fuse_out_header");
+
+#endif /* HK_FS_ABI_H */
