@@ -25,13 +25,12 @@ count=${HK_FS_OPS:-4000}
 uring=uring
 uring_on || { uring=; diag "no io_uring run: $uring_why"; }
 for run in none cache passthrough $uring; do
-	mode=$run extra=
-	[ "$run" = uring ] && mode=none extra=--io-uring
+	run_args "$run"
 	for seed in $seeds; do
 		d="$T/$run-$seed"
 		mkdir -p "$d/src" "$d/ref"
 		# shellcheck disable=SC2086
-		serve "$d/mnt" --fast-path "$mode" $extra -o allow_other "$d/src" || {
+		serve "$d/mnt" --fast-path "$mode" $set_args -o allow_other "$d/src" || {
 			ok 1 "$run seed $seed: mounts"
 			continue
 		}

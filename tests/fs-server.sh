@@ -19,19 +19,10 @@ nops=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SCRIPT")
 uring=uring
 uring_on || { uring=; diag "no io_uring runs: $uring_why"; }
 
-# Each run: a fast path, and what else it tries.  handles: passthrough
-# with every file held by file handle, not by descriptor (--inode-fds 0),
-# as past the descriptor budget on a big tree.  uring: none (every
-# operation, reads and writes too, reaches the server) over io_uring.
-run_args() {
-	mode=$1
-	set_args=
-	case $1 in
-	handles) mode=passthrough set_args="--inode-fds 0" ;;
-	uring) mode=none set_args="--io-uring" ;;
-	esac
-}
-
+# Each run (fslib.sh run_args): a fast path, and what else it tries.
+# handles: every file held by file handle, as past the descriptor budget
+# on a big tree.  uring: every operation, reads and writes too, reaches
+# the server over io_uring.
 for run in none cache passthrough handles $uring; do
 	run_args "$run"
 	d="$T/$run"
@@ -72,8 +63,7 @@ for run in none cache passthrough handles $uring; do
 			sh -c "cmp -s '$d/blob' '$d/mnt/blob' && cmp -s '$d/blob' '$d/src/blob'"
 		rm -f "$d/mnt/blob"
 	fi
-	kill -USR1 "$pid"
-	sleep 0.3
+	stats_now "$pid" "$d/stats.json" || diag "$run: no stats file after SIGUSR1"
 	case $run in
 	handles)
 		check "handles: the files were held by file handle (--stats)" \
@@ -109,13 +99,7 @@ for mode in none passthrough; do
 	dd if=/dev/zero of="$m/small-$mode" bs=4k count=$small status=none
 	cat "$m/blob-$mode" >/dev/null
 	check "$mode: 64 MiB read back as written" cmp -s "$m/blob-$mode" "$T/data-src/blob-$mode"
-	rm -f "$T/stats-$mode.json"
-	kill -USR1 "$pid"
-	i=0
-	while [ ! -s "$T/stats-$mode.json" ] && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	stats_now "$pid" "$T/stats-$mode.json"
 	check "$mode: SIGUSR1 writes the stats file and logs them" \
 		sh -c "[ -s '$T/stats-$mode.json' ] && grep -q '^hk-fs-server: stats: {' '$m.log'"
 	umount "$m"
@@ -491,8 +475,7 @@ if serve "$T/mnt-hard" --fast-path none --stats "$T/hard.json" "$T/hard-src"; th
 	check "hard limit of 256 descriptors: 1000 files made, stat'ed and read back through the mount" \
 		sh -c "[ $i -eq 1000 ] && [ $bad -eq 0 ] && [ \$(ls '$m' | wc -l) -eq 1000 ] &&
 		       stat '$m'/f* >/dev/null"
-	kill -USR1 "$pid"
-	sleep 0.3
+	stats_now "$pid" "$T/hard.json" || diag "hard limit: no stats file after SIGUSR1"
 	check "hard limit: past 128 descriptors the files are held by file handle" \
 		jq -e '.inode_fds <= 129 and .inode_handles >= 800' "$T/hard.json"
 	diag "hard limit: $(jq -c '{inodes, inode_fds, inode_handles}' "$T/hard.json")"

@@ -10,6 +10,12 @@
 #                       (tests/fsops "tree")
 #   same DESC A B [WHY] one result: files A and B are equal; if not, WHY
 #                       and the first 60 lines of their diff as diagnostics
+#   stats_now PID FILE  have server PID write its --stats FILE now
+#                       (SIGUSR1) and wait for it, 5 s at most
+#   run_args RUN        set $mode (a fast path) and $set_args (options)
+#                       for a run: none, cache, passthrough, handles
+#                       (passthrough, every file by handle) or uring
+#                       (none, over io_uring)
 #   uring_on            let FUSE connections take io_uring (the fuse
 #                       module's enable_uring) until the script exits;
 #                       false, with the reason in $uring_why, where the
@@ -61,6 +67,26 @@ fs_cleanup() {
 	kill_tracked
 	[ -n "$uring_mine" ] && uring_users -1
 	rm -rf "$T"
+}
+
+stats_now() {
+	rm -f "$2"
+	kill -USR1 "$1"
+	_i=0
+	while [ ! -s "$2" ]; do
+		_i=$((_i + 1))
+		[ $_i -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
+
+run_args() {
+	mode=$1
+	set_args=
+	case $1 in
+	handles) mode=passthrough set_args="--inode-fds 0" ;;
+	uring) mode=none set_args="--io-uring" ;;
+	esac
 }
 
 uring_on() {
