@@ -324,37 +324,21 @@ done
 # --- bad arguments: exit 2, a message, no mount
 mkdir -p "$T/src/inner" "$T/m"
 : >"$T/file"
-# this script's own mounts: make -j runs other tests that mount meanwhile
-own_mounts() {
+# lib.sh's refused: exit 2, the message, and the mounts under this
+# script's directory as before (make -j runs other tests that mount)
+state_now() {
 	grep " $T/" /proc/self/mounts || true
 }
-before=$(own_mounts)
-bad() {
-	desc=$1 word=$2
-	shift 2
-	"$FS" -f "$@" >"$T/out" 2>"$T/err"
-	st=$?
-	if [ "$st" -eq 2 ] && grep -q -e "$word" "$T/err"; then
-		ok 0 "refused: $desc"
-	else
-		ok 1 "refused: $desc"
-		diag "exit $st: $(cat "$T/err")"
-	fi
-}
-bad "missing SOURCE" "SOURCE" "$T/nosuch" "$T/m"
-bad "MOUNTPOINT not a directory" "not a directory" "$T/src" "$T/file"
-bad "SOURCE inside MOUNTPOINT" "inside MOUNTPOINT" "$T/src/inner" "$T/src"
-bad "MOUNTPOINT inside SOURCE" "inside SOURCE" "$T/src" "$T/src/inner"
-bad "unknown fast path" "unknown mode" --fast-path warp "$T/src" "$T/m"
-bad "unknown option" "unrecognized" --warp "$T/src" "$T/m"
-bad "one argument only" "SOURCE and MOUNTPOINT" "$T/src"
-bad "bad thread count" "threads" --threads 0 "$T/src" "$T/m"
-bad "--writeback without cache" "writeback" --writeback "$T/src" "$T/m"
-bad "bad --inode-fds" "inode-fds" --inode-fds many "$T/src" "$T/m"
-after=$(own_mounts)
-ok "$([ "$after" = "$before" ] && echo 0 || echo 1)" \
-	"bad arguments mounted nothing (the mounts under the test's directory are as before)"
-[ "$after" = "$before" ] || diag "before: $before / after: $after"
+refused "refused: missing SOURCE" "SOURCE" "$FS" -f "$T/nosuch" "$T/m"
+refused "refused: MOUNTPOINT not a directory" "not a directory" "$FS" -f "$T/src" "$T/file"
+refused "refused: SOURCE inside MOUNTPOINT" "inside MOUNTPOINT" "$FS" -f "$T/src/inner" "$T/src"
+refused "refused: MOUNTPOINT inside SOURCE" "inside SOURCE" "$FS" -f "$T/src" "$T/src/inner"
+refused "refused: unknown fast path" "unknown mode" "$FS" -f --fast-path warp "$T/src" "$T/m"
+refused "refused: unknown option" "unrecognized" "$FS" -f --warp "$T/src" "$T/m"
+refused "refused: one argument only" "SOURCE and MOUNTPOINT" "$FS" -f "$T/src"
+refused "refused: bad thread count" "threads" "$FS" -f --threads 0 "$T/src" "$T/m"
+refused "refused: --writeback without cache" "writeback" "$FS" -f --writeback "$T/src" "$T/m"
+refused "refused: bad --inode-fds" "inode-fds" "$FS" -f --inode-fds many "$T/src" "$T/m"
 
 # --- SIGTERM unmounts and exits
 if serve "$T/mnt-term" "$T/src"; then
