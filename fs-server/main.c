@@ -490,7 +490,11 @@ static int serve(struct fs_opts *o, int src_fd)
 	/* a lock waiter holds its worker (locks.c): room for 64 of them
 	 * beyond the workers that serve everything else */
 	fuse_loop_cfg_set_max_threads(loop, o->threads + 64);
-	fuse_loop_cfg_set_idle_threads(loop, o->threads);
+	/* and no limit on idle workers (libfuse's default): libfuse starts
+	 * a worker whenever none is idle, which an asynchronous RELEASE or
+	 * FORGET beside a synchronous request is enough for, and with a
+	 * limit the surplus worker exited again after its one request (a
+	 * clone, an 8 MiB stack mapped and unmapped, per file created) */
 	ret = fuse_session_loop_mt(se, loop) ? EXIT_FAILURE : 0;
 	fuse_loop_cfg_destroy(loop);
 	if (ctx.want_uring && !ctx.ring)
