@@ -23,6 +23,19 @@
  * does: before the server unlinks a file the kernel still holds, it gives
  * it a descriptor (inode_pin()).  Where the file system has no handles, or
  * the server may not open them, the inode keeps its descriptor.
+ *
+ * A listing (READDIRPLUS) hands the kernel an inode for every entry, most
+ * of which nobody uses afterwards but for the attributes that came with
+ * it (find, du, ls -l).  Opening each costs an open and a close, and a
+ * handle two calls more, where one fstatat() gives the attributes.  So a
+ * file met in a listing is held by name: its directory and the name it
+ * was listed under (@at).  Its first use opens the name, checks that it
+ * still leads to the same (st_dev, st_ino), and holds the inode by
+ * descriptor or handle from then on.  A name that leads elsewhere by then
+ * (changed behind the mount) answers ESTALE, on which the kernel looks
+ * the path up again.  Before the server itself unlinks or renames a name,
+ * the inode listed under it is held properly (ops.c), so that no change
+ * made through the mount strands an inode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,19 +85,48 @@ int inode_table_init(struct inode_table *t, int root_fd)
 	return 0;
 }
 
+/* The counter of how @in is held; under the lock. */
+static size_t *inode_held_count(struct inode_table *t, struct inode *in)
+{
+	return in->fd >= 0 ? &t->nfds : in->handle ? &t->nhandles : &t->nnames;
+}
+
+/*
+ * @in, held by name, is to be held otherwise (or freed): its name goes;
+ * under the lock.  Return: the directory whose reference the caller drops,
+ * outside the lock.
+ */
+static struct inode *inode_unname(struct inode_table *t, struct inode *in)
+{
+	struct inode *parent = in->at->parent;
+
+	__atomic_sub_fetch(&t->nnames, 1, __ATOMIC_RELAXED);
+	free(in->at);
+	in->at = NULL;
+	return parent;
+}
+
 /* @in is out of the table: what hangs on it goes, then it does. */
 static void inode_free(struct inode_table *t, struct inode *in)
 {
+	struct inode *parent = NULL;
+
 	if (t->on_free)
 		t->on_free(in, t->on_free_arg);
 	locks_forget(in);
 	pthread_mutex_lock(&t->lock);
-	__atomic_sub_fetch(in->fd >= 0 ? &t->nfds : &t->nhandles, 1, __ATOMIC_RELAXED);
+	if (in->at)
+		parent = inode_unname(t, in);
+	else
+		__atomic_sub_fetch(inode_held_count(t, in), 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&t->lock);
 	if (in->fd >= 0)
 		close(in->fd);
 	free(in->handle);
 	free(in);
+	/* at the end, the directory may be gone already: it goes anyway */
+	if (parent && !t->destroying)
+		inode_forget(t, parent, 1);
 }
 
 /**
@@ -93,6 +135,7 @@ static void inode_free(struct inode_table *t, struct inode *in)
  */
 void inode_table_destroy(struct inode_table *t)
 {
+	t->destroying = true;
 	for (size_t b = 0; b < t->nbuckets; b++) {
 		struct inode *in = t->buckets[b], *next;
 
@@ -177,7 +220,7 @@ static bool inode_to_handle(struct inode_table *t, struct inode *in, int fd,
 {
 	char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ]
 		__attribute__((aligned(__alignof__(struct file_handle))));
-	struct file_handle *h = (struct file_handle *)buf;
+	struct file_handle *h = (struct file_handle *)buf, *copy;
 	struct statx stx;
 	int mnt_id, mnt_fd;
 
@@ -192,12 +235,32 @@ static bool inode_to_handle(struct inode_table *t, struct inode *in, int fd,
 	mnt_fd = inode_mount_fd(t, mnt_id, parent_fd, h);
 	if (mnt_fd < 0)
 		return false;
-	in->handle = malloc(sizeof(*h) + h->handle_bytes);
-	if (!in->handle)
+	copy = malloc(sizeof(*h) + h->handle_bytes);
+	if (!copy)
 		return false;
-	memcpy(in->handle, h, sizeof(*h) + h->handle_bytes);
+	memcpy(copy, h, sizeof(*h) + h->handle_bytes);
 	in->mnt_fd = mnt_fd;
 	in->fd = -1;
+	/* inode_fd() reads it unlocked, an inode held by name having been
+	 * in the kernel's hands all along */
+	__atomic_store_n(&in->handle, copy, __ATOMIC_RELEASE);
+	return true;
+}
+
+/*
+ * Hold @in, which is open as @fd in directory @parent_fd, by descriptor
+ * or, past the budget, by handle; under the lock.  True when @fd is
+ * kept; otherwise it is the caller's to close.
+ */
+static bool inode_hold(struct inode_table *t, struct inode *in, int fd,
+		       int parent_fd)
+{
+	if (t->nfds >= t->max_fds && inode_to_handle(t, in, fd, parent_fd)) {
+		__atomic_add_fetch(&t->nhandles, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	__atomic_add_fetch(&t->nfds, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&in->fd, fd, __ATOMIC_RELEASE);
 	return true;
 }
 
@@ -205,28 +268,37 @@ static bool inode_to_handle(struct inode_table *t, struct inode *in, int fd,
  * inode_lookup() - find or make the inode of @name in a directory, and
  * take one kernel reference on it
  * @t:	the table
- * @parent_fd:	O_PATH descriptor of the directory
+ * @parent:	the directory (held by descriptor, as directories are)
  * @name:	one path component from the kernel (never contains '/')
  * @out:	the inode
  * @st:	its attributes
+ * @by_name:	a new inode other than a directory is held by name, not
+ *		opened (a listing's entries)
  *
  * Return: 0 or -errno (the lookup's own errno: ENOENT, EACCES, ...)
  */
-int inode_lookup(struct inode_table *t, int parent_fd, const char *name,
-		 struct inode **out, struct stat *st)
+int inode_lookup(struct inode_table *t, struct inode *parent, const char *name,
+		 struct inode **out, struct stat *st, bool by_name)
 {
-	struct inode *in, *fresh;
-	size_t h;
-	int fd;
+	struct inode *in, *fresh, *unnamed = NULL;
+	size_t h, len;
+	int fd = -1;
 
-	fd = openat(parent_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
-		int e = errno;
+	if (by_name) {
+		if (fstatat(parent->fd, name, st, AT_SYMLINK_NOFOLLOW))
+			return -errno;
+		by_name = !S_ISDIR(st->st_mode);
+	}
+	if (!by_name) {
+		fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) {
+			int e = errno;
 
-		close(fd);
-		return -e;
+			close(fd);
+			return -e;
+		}
 	}
 
 	pthread_mutex_lock(&t->lock);
@@ -241,36 +313,59 @@ int inode_lookup(struct inode_table *t, int parent_fd, const char *name,
 			goto out_found;
 	}
 
+	len = by_name ? strlen(name) + 1 : 0;
 	fresh = calloc(1, sizeof(*fresh));
+	if (fresh && by_name) {
+		fresh->at = malloc(sizeof(*fresh->at) + len);
+		if (!fresh->at) {
+			free(fresh);
+			fresh = NULL;
+		}
+	}
 	if (!fresh) {
 		pthread_mutex_unlock(&t->lock);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
 	}
-	fresh->fd = fd;
+	fresh->table = t;
+	fresh->fd = -1;
 	fresh->dev = st->st_dev;
 	fresh->ino = st->st_ino;
 	fresh->type = st->st_mode & S_IFMT;
 	fresh->nlookup = 1;
 	/* counted under the lock; read without it (inode_counts, ops.c) */
-	if (t->nfds >= t->max_fds && inode_to_handle(t, fresh, fd, parent_fd))
-		__atomic_add_fetch(&t->nhandles, 1, __ATOMIC_RELAXED);
-	else
-		__atomic_add_fetch(&t->nfds, 1, __ATOMIC_RELAXED);
+	if (by_name) {
+		fresh->at->parent = parent;
+		memcpy(fresh->at->name, name, len);
+		parent->nlookup++;
+		__atomic_add_fetch(&t->nnames, 1, __ATOMIC_RELAXED);
+	} else if (inode_hold(t, fresh, fd, parent->fd)) {
+		fd = -1;
+	}
 	fresh->next = t->buckets[h];
 	t->buckets[h] = fresh;
 	if (++t->count > 2 * t->nbuckets)
 		inode_grow(t);
 	pthread_mutex_unlock(&t->lock);
-	if (fresh->fd < 0)
+	if (fd >= 0)
 		close(fd);
 	*out = fresh;
 	return 0;
 
 out_found:
 	in->nlookup++;
+	/* held by name until now: the descriptor just opened holds it */
+	if (fd >= 0 && in->at) {
+		unnamed = inode_unname(t, in);
+		if (inode_hold(t, in, fd, parent->fd))
+			fd = -1;
+	}
 	pthread_mutex_unlock(&t->lock);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	if (unnamed)
+		inode_forget(t, unnamed, 1);
 	*out = in;
 	return 0;
 }
@@ -330,22 +425,75 @@ struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino)
 	return in;
 }
 
+/*
+ * First use of @in, held by name: open the name it was listed under, and
+ * hold the inode by what that gives, if it is still the same file.
+ * Return: a descriptor of @in as inode_fd() gives one, or -errno (ESTALE:
+ * the name is gone, or names another file now).
+ */
+static int inode_unlist(struct inode *in)
+{
+	struct inode_table *t = in->table;
+	struct inode *parent, *unnamed = NULL;
+	struct inode_name *at;
+	struct stat st;
+	char *name;
+	int fd, e;
+
+	pthread_mutex_lock(&t->lock);
+	at = in->at;
+	if (!at) {		/* another thread was first */
+		pthread_mutex_unlock(&t->lock);
+		return inode_fd(in);
+	}
+	parent = at->parent;
+	parent->nlookup++;	/* it stays while we look, whoever unnames @in */
+	name = strdup(at->name);
+	pthread_mutex_unlock(&t->lock);
+
+	fd = name ? openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
+	e = !name ? ENOMEM : fd < 0 ? (errno == ENOENT ? ESTALE : errno) : 0;
+	if (fd >= 0 && (fstat(fd, &st) || st.st_dev != in->dev || st.st_ino != in->ino)) {
+		close(fd);
+		fd = -1;
+		e = ESTALE;
+	}
+	free(name);
+	if (fd >= 0) {
+		pthread_mutex_lock(&t->lock);
+		if (in->at) {
+			unnamed = inode_unname(t, in);
+			inode_hold(t, in, fd, parent->fd);
+		}	/* else held meanwhile: @fd is the caller's to close */
+		pthread_mutex_unlock(&t->lock);
+	}
+	inode_forget(t, parent, 1);
+	if (unnamed)
+		inode_forget(t, unnamed, 1);
+	return fd >= 0 ? fd : -e;
+}
+
 /**
  * inode_fd() - an O_PATH descriptor of @in, for one operation
  * @in:	the inode
  *
  * Give it back with inode_fd_done().
  *
- * Return: its own descriptor, or one opened from its handle; or -errno
- * (ESTALE: the file is gone)
+ * Return: its own descriptor, or one opened from its handle or its name;
+ * or -errno (ESTALE: the file is gone, or held by a name that now leads
+ * elsewhere)
  */
 int inode_fd(struct inode *in)
 {
 	int fd = __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE);
+	struct file_handle *h;
 
 	if (fd >= 0)
 		return fd;
-	fd = open_by_handle_at(in->mnt_fd, in->handle, O_PATH | O_CLOEXEC);
+	h = __atomic_load_n(&in->handle, __ATOMIC_ACQUIRE);
+	if (!h)
+		return inode_unlist(in);
+	fd = open_by_handle_at(in->mnt_fd, h, O_PATH | O_CLOEXEC);
 	return fd >= 0 ? fd : -errno;
 }
 
@@ -405,16 +553,20 @@ int inode_pin(struct inode_table *t, struct inode *in)
 }
 
 /**
- * inode_counts() - inodes the kernel holds, by descriptor and by handle
+ * inode_counts() - inodes the kernel holds, by descriptor, by handle and
+ * by name
  * @t:	the table
  * @fds:	held by descriptor (the root too)
  * @handles:	held by file handle
+ * @names:	held by the name they were listed under
  */
-void inode_counts(struct inode_table *t, size_t *fds, size_t *handles)
+void inode_counts(struct inode_table *t, size_t *fds, size_t *handles,
+		  size_t *names)
 {
 	pthread_mutex_lock(&t->lock);
 	*fds = t->nfds + 1;
 	*handles = t->nhandles;
+	*names = t->nnames;
 	pthread_mutex_unlock(&t->lock);
 }
 

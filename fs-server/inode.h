@@ -2,7 +2,7 @@
 /*
  * inode.h - the server's inodes: one O_PATH descriptor per file of the
  * source tree that the kernel knows about, or a file handle beyond a
- * budget of descriptors
+ * budget of descriptors, or, for a file only listed so far, its name
  */
 #ifndef HK_FS_INODE_H
 #define HK_FS_INODE_H
@@ -22,13 +22,23 @@ static inline void fs_proc_path(char *buf, int fd)
 }
 
 struct file_handle;
+struct inode_table;
+
+/* Where a file held by name was listed (inode.c). */
+struct inode_name {
+	struct inode *parent;	/* holds a reference on it */
+	char name[];
+};
 
 struct inode {
 	/* O_PATH | O_NOFOLLOW, beneath the source; or -1 when the inode is
-	 * held by @handle instead (never a directory).  Use inode_fd(). */
+	 * held by @handle or by @at instead (never a directory).  Use
+	 * inode_fd(). */
 	int fd;
 	struct file_handle *handle;
 	int mnt_fd;		/* the mount @handle is opened on */
+	struct inode_name *at;	/* under the table lock */
+	struct inode_table *table;
 	dev_t dev;
 	ino_t ino;
 	mode_t type;		/* S_IFMT bits; fixed for the inode's life */
@@ -57,6 +67,8 @@ struct inode_table {
 	size_t max_fds;		/* inodes held by descriptor at most */
 	size_t nfds;		/* inodes held by descriptor now */
 	size_t nhandles;	/* inodes held by file handle now */
+	size_t nnames;		/* inodes held by name now */
+	bool destroying;	/* inode_table_destroy() under way */
 	struct inode_mount *mounts;
 	size_t nmounts;
 	struct inode root;	/* never in the hash, never forgotten */
@@ -67,8 +79,8 @@ struct inode_table {
 
 int inode_table_init(struct inode_table *t, int root_fd);
 void inode_table_destroy(struct inode_table *t);
-int inode_lookup(struct inode_table *t, int parent_fd, const char *name,
-		 struct inode **out, struct stat *st);
+int inode_lookup(struct inode_table *t, struct inode *parent, const char *name,
+		 struct inode **out, struct stat *st, bool by_name);
 void inode_forget(struct inode_table *t, struct inode *in, uint64_t n);
 size_t inode_count(struct inode_table *t);
 struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino);
@@ -76,6 +88,7 @@ int inode_fd(struct inode *in);
 int inode_path(struct inode *in, char path[FS_PROC_PATH]);
 void inode_fd_done(struct inode *in, int fd);
 int inode_pin(struct inode_table *t, struct inode *in);
-void inode_counts(struct inode_table *t, size_t *fds, size_t *handles);
+void inode_counts(struct inode_table *t, size_t *fds, size_t *handles,
+		  size_t *names);
 
 #endif /* HK_FS_INODE_H */

@@ -329,13 +329,13 @@ struct stats_thread {
 static void stats_write(struct stats_thread *st, bool to_log)
 {
 	struct json_object *root;
-	size_t fds, handles;
+	size_t fds, handles, names;
 
 	if (!st->path && !to_log)
 		return;
-	inode_counts(&st->ctx->inodes, &fds, &handles);
+	inode_counts(&st->ctx->inodes, &fds, &handles, &names);
 	root = stats_json(&st->ctx->stats, fast_name(st->ctx->fast),
-			  inode_count(&st->ctx->inodes), fds, handles);
+			  inode_count(&st->ctx->inodes), fds, handles, names);
 	stats_publish(root, st->path, to_log);
 	json_object_put(root);
 }

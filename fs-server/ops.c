@@ -56,16 +56,19 @@ static int ops_stat(int fd, struct stat *st)
 	       -errno : 0;
 }
 
-/* Look @name up in @parent and fill an entry reply for it. */
+/*
+ * Look @name up in @parent and fill an entry reply for it; a new file
+ * other than a directory is held by name when @listed (inode.c).
+ */
 static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
-		     struct fuse_entry_param *e)
+		     struct fuse_entry_param *e, bool listed)
 {
 	struct fs_ctx *ctx = ops_ctx(req);
 	struct inode *in;
 	int ret;
 
 	memset(e, 0, sizeof(*e));
-	ret = inode_lookup(&ctx->inodes, parent->fd, name, &in, &e->attr);
+	ret = inode_lookup(&ctx->inodes, parent, name, &in, &e->attr, listed);
 	if (ret)
 		return ret;
 	e->ino = fs_nodeid(ctx, in);
@@ -79,7 +82,7 @@ static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
 static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
-	int ret = ops_entry(req, ops_inode(req, parent), name, &e);
+	int ret = ops_entry(req, ops_inode(req, parent), name, &e, false);
 
 	if (ret)
 		fuse_reply_err(req, -ret);
@@ -131,7 +134,7 @@ static int ops_give_to_caller(fuse_req_t req, struct inode *parent,
 static int ops_made_entry(fuse_req_t req, struct inode *parent,
 			  const char *name, bool give, struct fuse_entry_param *e)
 {
-	int ret = ops_entry(req, parent, name, e);
+	int ret = ops_entry(req, parent, name, e, false);
 
 	if (!ret && give) {
 		ret = ops_give_to_caller(req, parent, e);
@@ -394,23 +397,34 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 }
 
 /*
- * @name in @p is about to lose a link: if that is the last link of a file
- * the kernel holds by handle, give it a descriptor first, or it could no
- * longer be reached (inode.c).  The kernel holds the inode of a name it
- * unlinks or renames over, so it cannot be forgotten meanwhile.
+ * @name in @p is about to go (@unlink) or to move.  The last link of a
+ * file the kernel holds by handle gets a descriptor first, or it could no
+ * longer be reached; a file held by this name is opened and held
+ * otherwise, or its name would lead nowhere (inode.c).  The kernel holds
+ * the inode of a name it unlinks or renames, so it cannot be forgotten
+ * meanwhile.
  */
-static void ops_pin_name(struct fs_ctx *ctx, struct inode *p, const char *name)
+static void ops_pin_name(struct fs_ctx *ctx, struct inode *p, const char *name,
+			 bool unlink)
 {
 	struct inode *in;
 	struct stat st;
+	int fd;
 
-	if (!__atomic_load_n(&ctx->inodes.nhandles, __ATOMIC_RELAXED) ||
-	    fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) ||
-	    S_ISDIR(st.st_mode) || st.st_nlink != 1)
+	if ((!__atomic_load_n(&ctx->inodes.nhandles, __ATOMIC_RELAXED) &&
+	     !__atomic_load_n(&ctx->inodes.nnames, __ATOMIC_RELAXED)) ||
+	    fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) || S_ISDIR(st.st_mode))
 		return;
 	in = inode_find(&ctx->inodes, st.st_dev, st.st_ino);
-	if (in && inode_pin(&ctx->inodes, in))
-		warn("an unlinked file held by handle may answer ESTALE");
+	if (!in)
+		return;
+	if (unlink && st.st_nlink == 1) {
+		if (inode_pin(&ctx->inodes, in))
+			warn("an unlinked file held by handle may answer ESTALE");
+		return;
+	}
+	fd = inode_fd(in);	/* held by name no longer */
+	inode_fd_done(in, fd);
 }
 
 static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -420,7 +434,7 @@ static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int err;
 
 	if (!(flags & AT_REMOVEDIR))
-		ops_pin_name(ops_ctx(req), p, name);
+		ops_pin_name(ops_ctx(req), p, name, true);
 	watch_expect(ops_ctx(req), p, name, IN_DELETE);
 	err = unlinkat(p->fd, name, flags) ? errno : 0;
 	if (err)
@@ -452,9 +466,11 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (both) {
 		watch_expect(ctx, p, name, IN_MOVED_TO);
 		watch_expect(ctx, np, newname, IN_MOVED_FROM);
+		ops_pin_name(ctx, np, newname, false);
 	} else if (!(flags & RENAME_NOREPLACE)) {
-		ops_pin_name(ctx, np, newname);	/* it may be replaced */
+		ops_pin_name(ctx, np, newname, true);	/* it may be replaced */
 	}
+	ops_pin_name(ctx, p, name, false);
 	err = renameat2(p->fd, name, np->fd, newname, flags) ? errno : 0;
 	if (err) {
 		watch_unexpect(ctx, p, name, IN_MOVED_FROM);
@@ -820,7 +836,7 @@ static void ops_do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			len = fuse_add_direntry_plus(req, p, rem,
 						     d->entry->d_name, &e, next);
 		} else {
-			err = -ops_entry(req, dir, d->entry->d_name, &e);
+			err = -ops_entry(req, dir, d->entry->d_name, &e, true);
 			if (err == ENOENT) {	/* gone since readdir() */
 				d->entry = NULL;
 				d->offset = next;

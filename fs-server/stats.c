@@ -56,12 +56,13 @@ static struct json_object *stats_watch_json(const struct stats_watch *w)
  * @inodes:	inodes the kernel holds
  * @inode_fds:	inodes held by descriptor (the root too)
  * @inode_handles:	inodes held by file handle
+ * @inode_names:	inodes held by the name they were listed under
  *
  * Return: a new JSON object
  */
 struct json_object *stats_json(struct stats *s, const char *fast_path,
 			       uint64_t inodes, uint64_t inode_fds,
-			       uint64_t inode_handles)
+			       uint64_t inode_handles, uint64_t inode_names)
 {
 	struct json_object *root = json_object_new_object();
 	struct json_object *ops = json_object_new_object();
@@ -74,6 +75,8 @@ struct json_object *stats_json(struct stats *s, const char *fast_path,
 	json_object_object_add(root, "inode_fds", json_object_new_uint64(inode_fds));
 	json_object_object_add(root, "inode_handles",
 			       json_object_new_uint64(inode_handles));
+	json_object_object_add(root, "inode_names",
+			       json_object_new_uint64(inode_names));
 	json_object_object_add(root, "histogram",
 			       json_object_new_string(HIST_NOTE));
 	for (int i = 0; i < STATS_NOPS; i++)

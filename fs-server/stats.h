@@ -46,6 +46,6 @@ struct stats {
 void stats_record(struct stats *s, enum stats_op op, uint64_t t0);
 struct json_object *stats_json(struct stats *s, const char *fast_path,
 			       uint64_t inodes, uint64_t inode_fds,
-			       uint64_t inode_handles);
+			       uint64_t inode_handles, uint64_t inode_names);
 
 #endif /* HK_FS_STATS_H */

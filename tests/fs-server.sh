@@ -173,6 +173,62 @@ for mode in cache passthrough; do
 	wait_gone "$pid"
 done
 
+# --- files met in a listing are held by name until their first use
+# (inode.c): each use must reach the file the name led to when listed,
+# or, changed behind the mount, the one it leads to now
+s="$T/names-src"
+m="$T/mnt-names"
+mkdir -p "$s/d"
+for i in $(seq 0 99); do echo "f$i" >"$s/d/f$i"; done
+if serve "$m" --fast-path passthrough --stats "$T/names.json" "$s"; then
+	ls -f "$m/d" >/dev/null
+	stat "$m"/d/f* >/dev/null	# from the listing's attributes
+	stats_now "$pid" "$T/names.json" || diag "names: no stats file after SIGUSR1"
+	check "names: files met in a listing are held by name, not opened (--stats)" \
+		jq -e '.inode_names >= 50' "$T/names.json"
+	diag "names: after the listing $(jq -c '{inodes, inode_fds, inode_names}' "$T/names.json")"
+	check "names: a listed file opens and reads" grep -qx f1 "$m/d/f1"
+	check "names: a listed file unlinked while open (O_PATH) still answers fstat" \
+		python3 -c "import os, sys
+fd = os.open(sys.argv[1], os.O_PATH)
+os.unlink(sys.argv[1])
+sys.exit(os.fstat(fd).st_nlink != 0)" "$m/d/f2"
+	check "names: a listed file renamed through the mount is the same file under its new name" \
+		python3 -c "import os, sys
+fd = os.open(sys.argv[1] + '/f3', os.O_PATH)
+os.rename(sys.argv[1] + '/f3', sys.argv[1] + '/g3')
+ok = os.fstat(fd).st_ino == os.stat(sys.argv[1] + '/g3').st_ino
+sys.exit(not ok or open(sys.argv[1] + '/g3').read() != 'f3\\n')" "$m/d"
+	check "names: a listed file keeps its data through a second link when the first goes" \
+		sh -c "ln '$m/d/f4' '$m/d/h4' && rm '$m/d/f4' && grep -qx f4 '$m/d/h4'"
+	# f5 is replaced behind the mount while the watcher rests (it rests
+	# 5 ms after each wake-up: the first file wakes it), so the kernel
+	# still maps f5 to the listed file: opening it finds the name leading
+	# to another file (ESTALE), and the kernel looks it up again.  Had the
+	# listed inode taken the new file for its own, f5.old would read new.
+	check "names: a listed file replaced behind the mount opens as the new file at once, the old one under its new name" \
+		python3 -c "import os, sys, time
+s, m = sys.argv[1], sys.argv[2]
+open(s + '/wake', 'w').close()
+time.sleep(0.001)
+os.rename(s + '/f5', s + '/f5.old')
+with open(s + '/f5', 'w') as f:
+	f.write('new5\\n')
+with open(m + '/f5') as f:
+	a = f.read()
+with open(m + '/f5.old') as f:
+	b = f.read()
+sys.exit(a != 'new5\\n' or b != 'f5\\n')" "$s/d" "$m/d"
+	n0=$(jq .inode_names "$T/names.json")
+	stats_now "$pid" "$T/names.json" || diag "names: no stats file after SIGUSR1"
+	check "names: the files used are held by name no longer" \
+		jq -e --argjson n0 "$n0" '.inode_names <= $n0 - 4' "$T/names.json"
+	umount "$m"
+	wait_gone "$pid"
+else
+	ok 1 "names: mounts"
+fi
+
 # --- confinement under a race: another process keeps swapping SOURCE/sub
 # between a directory and the symlink ../outside.  From the server's side
 # that link reaches a secret beside SOURCE; from the mount's side (another
