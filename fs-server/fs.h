@@ -29,6 +29,8 @@ struct fs_ctx {
 	struct inode_table inodes;
 	enum fs_fast_path fast;
 	double timeout;		/* entry and attribute timeout, seconds */
+	uid_t euid;		/* the server's own, which never change */
+	gid_t egid;
 	bool want_writeback;	/* --writeback */
 	bool writeback;		/* the kernel granted the writeback cache */
 	bool kernel_passthrough; /* the kernel offered passthrough in INIT */

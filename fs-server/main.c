@@ -417,6 +417,8 @@ static int serve(struct fs_opts *o, int src_fd)
 	ctx.want_writeback = o->writeback;
 	ctx.stats.start_ns = clock_ns();
 	ctx.timeout = o->fast == FS_FAST_NONE ? 0.0 : FS_CACHE_TIMEOUT;
+	ctx.euid = geteuid();
+	ctx.egid = getegid();
 
 	snprintf(fsname, sizeof(fsname),
 		 "default_permissions,subtype=hk-fs-server,fsname=%s", o->source);

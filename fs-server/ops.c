@@ -341,15 +341,19 @@ static void ops_made(fuse_req_t req, struct inode *p, const char *name,
 static void ops_umask(fuse_req_t req)
 {
 	static __thread bool own_fs;
+	static __thread mode_t set;	/* this thread's umask, once own_fs */
 	static bool said;
+	mode_t mask = fuse_req_ctx(req)->umask;
 
 	if (!own_fs && unshare(CLONE_FS)) {
 		if (log_first(&said))
 			warn_perror(errno, "unshare(CLONE_FS): the server's umask applies to files it makes");
 		return;
 	}
+	if (!own_fs || mask != set)	/* a system call per file made, else */
+		umask(mask);
 	own_fs = true;
-	umask(fuse_req_ctx(req)->umask);
+	set = mask;
 }
 
 static void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
