@@ -100,6 +100,7 @@ static struct inode *inode_unname(struct inode_table *t, struct inode *in)
 {
 	struct inode *parent = in->at->parent;
 
+	__atomic_sub_fetch(&parent->named, 1, __ATOMIC_RELAXED);
 	__atomic_sub_fetch(&t->nnames, 1, __ATOMIC_RELAXED);
 	free(in->at);
 	in->at = NULL;
@@ -339,6 +340,7 @@ int inode_lookup(struct inode_table *t, struct inode *parent, const char *name,
 		fresh->at->parent = parent;
 		memcpy(fresh->at->name, name, len);
 		parent->nlookup++;
+		__atomic_add_fetch(&parent->named, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&t->nnames, 1, __ATOMIC_RELAXED);
 	} else if (inode_hold(t, fresh, fd, parent->fd)) {
 		fd = -1;

@@ -38,6 +38,8 @@ struct inode {
 	struct file_handle *handle;
 	int mnt_fd;		/* the mount @handle is opened on */
 	struct inode_name *at;	/* under the table lock */
+	unsigned int named;	/* of a directory: children held by a name
+				 * in it (atomic; changed under the lock) */
 	struct inode_table *table;
 	dev_t dev;
 	ino_t ino;

@@ -404,7 +404,8 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
  * @name in @p is about to go (@unlink) or to move.  The last link of a
  * file the kernel holds by handle gets a descriptor first, or it could no
  * longer be reached; a file held by this name is opened and held
- * otherwise, or its name would lead nowhere (inode.c).  The kernel holds
+ * otherwise, or its name would lead nowhere (inode.c).  Where no file is
+ * held either way (in @p), it costs nothing.  The kernel holds
  * the inode of a name it unlinks or renames, so it cannot be forgotten
  * meanwhile.
  */
@@ -416,7 +417,7 @@ static void ops_pin_name(struct fs_ctx *ctx, struct inode *p, const char *name,
 	int fd;
 
 	if ((!__atomic_load_n(&ctx->inodes.nhandles, __ATOMIC_RELAXED) &&
-	     !__atomic_load_n(&ctx->inodes.nnames, __ATOMIC_RELAXED)) ||
+	     !__atomic_load_n(&p->named, __ATOMIC_RELAXED)) ||
 	    fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) || S_ISDIR(st.st_mode))
 		return;
 	in = inode_find(&ctx->inodes, st.st_dev, st.st_ino);
