@@ -679,7 +679,6 @@ static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
 	ssize_t n;
 
-	(void)ino;
 	if (!(fi->flags & O_DIRECT)) {
 		out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 		out.buf[0].fd = (int)fi->fh;
@@ -703,8 +702,16 @@ static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	if (ops_ctx(req)->fast == FS_FAST_NONE)	/* direct_io: the kernel left it to us */
+	if (ops_ctx(req)->fast == FS_FAST_NONE) {	/* direct_io: the kernel left it to us */
 		ops_kill_suid(req, (int)fi->fh, NULL);
+	} else if (ops_ctx(req)->fast == FS_FAST_CACHE) {
+		struct stat st;
+
+		/* the kernel's pages hold what was just written: the events
+		 * of this write (watch.c) must not throw them away */
+		if (!fstat((int)fi->fh, &st))
+			watch_sent(ops_inode(req, ino), &st);
+	}
 	fuse_reply_write(req, (size_t)n);
 }
 
@@ -1045,6 +1052,13 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 		ctx->writeback = false;
 	}
+	/* With the watcher, the kernel keeps its pages until the source
+	 * changes behind the mount (watch.c), not until it sees a new mtime,
+	 * which each write through the mount gives: AUTO_INVAL_DATA would
+	 * have it drop what it had just written, and ask for attributes
+	 * before every read. */
+	if (ctx->fast == FS_FAST_CACHE && ctx->watch)
+		conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	/* Locks are taken on the source, seen by its other users (locks.c). */
 	conn->want |= conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	/* POSIX ACLs enforced by the kernel as on the source (the ACL

@@ -173,6 +173,40 @@ for mode in cache passthrough; do
 	wait_gone "$pid"
 done
 
+# --- cache: what is written through the mount stays in the kernel's page
+# cache and reads back without a READ (the watcher sees the server's own
+# writes come back from SOURCE and must let them be), while a change made
+# behind the mount, of the same size, is still seen
+s="$T/own-src"
+m="$T/mnt-own"
+mkdir -p "$s"
+if serve "$m" --fast-path cache --stats "$T/own.json" "$s"; then
+	dd if=/dev/urandom of="$m/f" bs=64k count=64 status=none
+	sleep 0.1	# the watcher has had the events of those writes
+	stats_now "$pid" "$T/own.json" || diag "cache: no stats file after SIGUSR1"
+	r0=$(jq .ops.read.count "$T/own.json")
+	cmp -s "$m/f" "$s/f"
+	same=$?
+	stats_now "$pid" "$T/own.json" || diag "cache: no stats file after SIGUSR1"
+	check "cache: 4 MiB written through the mount read back the same, from the page cache (no READ)" \
+		sh -c "[ $same -eq 0 ] && jq -e --argjson r0 '$r0' '.ops.read.count == \$r0' '$T/own.json' >/dev/null"
+	diag "cache: $(jq -c '{reads: .ops.read.count, writes: .ops.write.count, inval_inodes: .watch.inval_inodes}' "$T/own.json")"
+	python3 -c "import os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+os.pwrite(fd, b'behind' * 100, 8192)
+os.close(fd)" "$s/f"
+	seen=1
+	for _ in $(seq 100); do
+		cmp -s "$m/f" "$s/f" && { seen=0; break; }
+		sleep 0.01
+	done
+	ok "$seen" "cache: a change of the same size made behind the mount then shows through it"
+	umount "$m"
+	wait_gone "$pid"
+else
+	ok 1 "cache: mounts for the page cache test"
+fi
+
 # --- files met in a listing are held by name until their first use
 # (inode.c): each use must reach the file the name led to when listed,
 # or, changed behind the mount, the one it leads to now
