@@ -181,16 +181,26 @@ s="$T/own-src"
 m="$T/mnt-own"
 mkdir -p "$s"
 if serve "$m" --fast-path cache --stats "$T/own.json" "$s"; then
-	dd if=/dev/urandom of="$m/f" bs=64k count=64 status=none
-	sleep 0.1	# the watcher has had the events of those writes
-	stats_now "$pid" "$T/own.json" || diag "cache: no stats file after SIGUSR1"
-	r0=$(jq .ops.read.count "$T/own.json")
-	cmp -s "$m/f" "$s/f"
-	same=$?
-	stats_now "$pid" "$T/own.json" || diag "cache: no stats file after SIGUSR1"
-	check "cache: 4 MiB written through the mount read back the same, from the page cache (no READ)" \
-		sh -c "[ $same -eq 0 ] && jq -e --argjson r0 '$r0' '.ops.read.count == \$r0' '$T/own.json' >/dev/null"
-	diag "cache: $(jq -c '{reads: .ops.read.count, writes: .ops.write.count, inval_inodes: .watch.inval_inodes}' "$T/own.json")"
+	# Up to three rounds, until one reads back without a READ: once, in
+	# CI under the full parallel test load, the kernel read 21 of 64
+	# chunks back with no invalidation from the server.  Without the
+	# server's care every round reads them all back.
+	cached=1
+	for round in 1 2 3; do
+		dd if=/dev/urandom of="$m/f" bs=64k count=64 status=none
+		sleep 0.1	# the watcher has had the events of those writes
+		stats_now "$pid" "$T/own.json" || diag "cache: no stats file after SIGUSR1"
+		r0=$(jq .ops.read.count "$T/own.json")
+		cmp -s "$m/f" "$s/f" || { cached=2; break; }
+		stats_now "$pid" "$T/own.json" || diag "cache: no stats file after SIGUSR1"
+		diag "cache: round $round: $(jq -c --argjson r0 "$r0" '{reads: (.ops.read.count - $r0), inval_inodes: .watch.inval_inodes}' "$T/own.json")"
+		if jq -e --argjson r0 "$r0" '.ops.read.count == $r0' "$T/own.json" >/dev/null; then
+			cached=0
+			break
+		fi
+	done
+	[ $cached -eq 2 ] && diag "cache: the file read back through the mount differs from SOURCE"
+	ok "$cached" "cache: 4 MiB written through the mount read back the same, from the page cache (no READ)"
 	python3 -c "import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY)
 os.pwrite(fd, b'behind' * 100, 8192)
@@ -218,8 +228,9 @@ if serve "$m" --fast-path passthrough --stats "$T/names.json" "$s"; then
 	ls -f "$m/d" >/dev/null
 	stat "$m"/d/f* >/dev/null	# from the listing's attributes
 	stats_now "$pid" "$T/names.json" || diag "names: no stats file after SIGUSR1"
+	n0=$(jq .inode_names "$T/names.json")	# before the stats thread rewrites it
 	check "names: files met in a listing are held by name, not opened (--stats)" \
-		jq -e '.inode_names >= 50' "$T/names.json"
+		test "${n0:-0}" -ge 50
 	diag "names: after the listing $(jq -c '{inodes, inode_fds, inode_names}' "$T/names.json")"
 	check "names: a listed file opens and reads" grep -qx f1 "$m/d/f1"
 	check "names: a listed file unlinked while open (O_PATH) still answers fstat" \
@@ -253,10 +264,10 @@ with open(m + '/f5') as f:
 with open(m + '/f5.old') as f:
 	b = f.read()
 sys.exit(a != 'new5\\n' or b != 'f5\\n')" "$s/d" "$m/d"
-	n0=$(jq .inode_names "$T/names.json")
 	stats_now "$pid" "$T/names.json" || diag "names: no stats file after SIGUSR1"
 	check "names: the files used are held by name no longer" \
 		jq -e --argjson n0 "$n0" '.inode_names <= $n0 - 4' "$T/names.json"
+	diag "names: after their use $(jq -c '{inodes, inode_fds, inode_names}' "$T/names.json")"
 	umount "$m"
 	wait_gone "$pid"
 else
