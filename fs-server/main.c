@@ -26,6 +26,7 @@
 #include "log.h"
 #include "passthrough.h"
 #include "ring.h"
+#include "statsock.h"
 #include "watch.h"
 
 #define EXIT_USAGE	2
@@ -63,6 +64,8 @@ static void usage(FILE *f)
 		"  --stats PATH       keep per-operation counts and latency histograms in\n"
 		"                     PATH as JSON (rewritten every second and on SIGUSR1;\n"
 		"                     SIGUSR1 also prints them to the log)\n"
+		"  --stats-socket PATH  serve the same JSON on a Unix socket made at PATH:\n"
+		"                     each client that connects is sent it (removed at exit)\n"
 		"  -d, --debug        log every request (implies --foreground)\n"
 		"  -h, --help         print this help and exit\n"
 		"  -V, --version      print the version and exit\n\n"
@@ -83,6 +86,7 @@ struct fs_opts {
 	bool debug;
 	char *mount_opts;	/* -o, joined with commas */
 	const char *stats_path;
+	const char *stats_socket;	/* --stats-socket */
 	int source_fd;		/* --source-fd, or -1 */
 	char source_name[PATH_MAX];	/* its path, for messages */
 	char mountpoint_abs[PATH_MAX];	/* MOUNTPOINT resolved: mounted, and
@@ -115,6 +119,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		{ "io-uring", no_argument, NULL, 'U' },
 		{ "writeback", no_argument, NULL, 'W' },
 		{ "stats", required_argument, NULL, 'S' },
+		{ "stats-socket", required_argument, NULL, 'K' },
 		{ "source-fd", required_argument, NULL, 's' },
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "foreground", no_argument, NULL, 'f' },
@@ -171,6 +176,9 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			break;
 		case 'S':
 			o->stats_path = optarg;
+			break;
+		case 'K':
+			o->stats_socket = optarg;
 			break;
 		case 's':
 		case 'r':
@@ -326,16 +334,24 @@ struct stats_thread {
 	bool stop;		/* set, then SIGUSR1 to the thread, to end it */
 };
 
+/* The counters now, as a new JSON document. */
+static struct json_object *stats_now(void *arg)
+{
+	struct fs_ctx *ctx = arg;
+	size_t fds, handles, names;
+
+	inode_counts(&ctx->inodes, &fds, &handles, &names);
+	return stats_json(&ctx->stats, fast_name(ctx->fast),
+			  inode_count(&ctx->inodes), fds, handles, names);
+}
+
 static void stats_write(struct stats_thread *st, bool to_log)
 {
 	struct json_object *root;
-	size_t fds, handles, names;
 
 	if (!st->path && !to_log)
 		return;
-	inode_counts(&st->ctx->inodes, &fds, &handles, &names);
-	root = stats_json(&st->ctx->stats, fast_name(st->ctx->fast),
-			  inode_count(&st->ctx->inodes), fds, handles, names);
+	root = stats_now(st->ctx);
 	stats_publish(root, st->path, to_log);
 	json_object_put(root);
 }
@@ -400,6 +416,7 @@ static int serve(struct fs_opts *o, int src_fd)
 	struct fuse_session *se;
 	struct fs_ctx ctx = { 0 };
 	struct stats_thread stats = { 0 };
+	struct stats_socket sock = { .fd = -1 };
 	char fsname[PATH_MAX + 32];
 	sigset_t usr1;
 	size_t nofile;
@@ -442,6 +459,15 @@ static int serve(struct fs_opts *o, int src_fd)
 		err("cannot install signal handlers");
 		goto out_session;
 	}
+	if (o->stats_socket) {
+		int e = stats_socket_bind(&sock, o->stats_socket);
+
+		if (e) {
+			err_perror(-e, "--stats-socket '%s'", o->stats_socket);
+			ret = EXIT_USAGE;
+			goto out_signals;
+		}
+	}
 	if (fuse_session_mount(se, o->mountpoint)) {
 		err("cannot mount at '%s'", o->mountpoint);
 		goto out_signals;
@@ -480,6 +506,8 @@ static int serve(struct fs_opts *o, int src_fd)
 		err("cannot start the stats thread");
 		goto out_unmount;
 	}
+	if (sock.fd >= 0 && stats_socket_start(&sock, stats_now, &ctx))
+		warn("--stats-socket: cannot start its thread; no answers there");
 	notify_ready(o->ready_fd);
 	o->ready_fd = -1;
 
@@ -520,6 +548,7 @@ out_unmount:
 	watch_stop(&ctx);
 	fuse_session_unmount(se);
 out_signals:
+	stats_socket_stop(&sock);
 	fuse_remove_signal_handlers(se);
 out_session:
 	fuse_session_destroy(se);

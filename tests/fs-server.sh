@@ -217,6 +217,39 @@ else
 	ok 1 "cache: mounts for the page cache test"
 fi
 
+# --- --stats-socket: every client that connects is sent the counters as
+# they are then; the socket goes at exit
+s="$T/sock-src"
+m="$T/mnt-sock"
+mkdir -p "$s"
+echo x >"$s/f"
+if serve "$m" --stats-socket "$T/stats.sock" "$s"; then
+	read_sock() {
+		python3 -c "import json, socket, sys
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])
+d = b''
+while True:
+	b = c.recv(65536)
+	if not b:
+		break
+	d += b
+print(json.loads(d)['ops'][sys.argv[2]]['count'])" "$T/stats.sock" "$1"
+	}
+	n0=$(read_sock lookup)
+	cat "$m/f" >/dev/null
+	stat "$m/nosuch" >/dev/null 2>&1
+	n1=$(read_sock lookup)
+	check "stats socket: two clients read the counters, the second seeing the lookups between" \
+		test "${n1:-0}" -ge $(( ${n0:-99} + 1 ))
+	diag "stats socket: lookups $n0, then $n1"
+	umount "$m"
+	wait_gone "$pid"
+	check "stats socket: removed when the server exits" test ! -e "$T/stats.sock"
+else
+	ok 1 "stats socket: mounts"
+fi
+
 # --- files met in a listing are held by name until their first use
 # (inode.c): each use must reach the file the name led to when listed,
 # or, changed behind the mount, the one it leads to now
@@ -440,6 +473,12 @@ refused "refused: one argument only" "SOURCE and MOUNTPOINT" "$FS" -f "$T/src"
 refused "refused: bad thread count" "threads" "$FS" -f --threads 0 "$T/src" "$T/m"
 refused "refused: --writeback without cache" "writeback" "$FS" -f --writeback "$T/src" "$T/m"
 refused "refused: bad --inode-fds" "inode-fds" "$FS" -f --inode-fds many "$T/src" "$T/m"
+refused "refused: --stats-socket in a missing directory" "stats-socket" \
+	"$FS" -f --stats-socket "$T/nosuch/stats.sock" "$T/src" "$T/m"
+: >"$T/taken.sock"
+refused "refused: --stats-socket over an existing file" "stats-socket" \
+	"$FS" -f --stats-socket "$T/taken.sock" "$T/src" "$T/m"
+check "refused: ... which is left as it was" test -f "$T/taken.sock" -a ! -S "$T/taken.sock"
 
 # --- SIGTERM unmounts and exits
 if serve "$T/mnt-term" "$T/src"; then
