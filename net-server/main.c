@@ -26,6 +26,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <linux/if_tun.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@
 #include "log.h"
 #include "sandbox.h"
 #include "server.h"
+#include "statsock.h"
 
 #define BATCH		64	/* frames per port per wake-up */
 #define MAX_POPTS	256
@@ -69,7 +71,7 @@ struct options {
 
 enum {
 	OPT_FILTER = 256, OPT_FILTER_IN, OPT_FILTER_OUT, OPT_IN_KERNEL, OPT_ADDRESS,
-	OPT_CAPTURE, OPT_QUEUES, OPT_BUSY_POLL, OPT_NO_SANDBOX,
+	OPT_CAPTURE, OPT_QUEUES, OPT_BUSY_POLL, OPT_NO_SANDBOX, OPT_STATS_SOCKET,
 };
 
 static void usage(FILE *f)
@@ -99,6 +101,8 @@ static void usage(FILE *f)
 		"  --capture PORT:FILE    write PORT's frames, both ways, to the pcap file FILE\n"
 		"  --ageing SECONDS       forget a MAC address unseen this long (300)\n"
 		"  --stats PATH           write counters as JSON to PATH every second\n"
+		"  --stats-socket PATH    serve them on a Unix socket made at PATH: each\n"
+		"                         client that connects is sent them (removed at exit)\n"
 		"  --no-sandbox           keep capabilities and skip the seccomp list\n"
 		"  --daemon               go to the background once the ports are open\n"
 		"  --ready-fd N           write a newline to descriptor N and close it once\n"
@@ -223,13 +227,28 @@ static struct json_object *stats_json(struct server *s)
 	return root;
 }
 
+/* The counters come from one thread at a time: port_json() asks the
+ * kernel over each port's one rtnetlink socket. */
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* For --stats-socket's thread: the counters now. */
+static struct json_object *stats_now(void *arg)
+{
+	struct json_object *root;
+
+	pthread_mutex_lock(&stats_lock);
+	root = stats_json(arg);
+	pthread_mutex_unlock(&stats_lock);
+	return root;
+}
+
 static void stats_write(struct server *s, bool to_log)
 {
 	struct json_object *root;
 
 	if (!s->stats_path && !to_log)
 		return;
-	root = stats_json(s);
+	root = stats_now(s);
 	stats_publish(root, s->stats_path, to_log);
 	json_object_put(root);
 }
@@ -563,6 +582,7 @@ static int options_parse(struct server *s, struct options *o, int argc, char **a
 		{ "capture", required_argument, NULL, OPT_CAPTURE },
 		{ "ageing", required_argument, NULL, 'a' },
 		{ "stats", required_argument, NULL, 's' },
+		{ "stats-socket", required_argument, NULL, OPT_STATS_SOCKET },
 		{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "ready-fd", required_argument, NULL, 'R' },
@@ -637,6 +657,9 @@ static int options_parse(struct server *s, struct options *o, int argc, char **a
 			break;
 		case 's':
 			s->stats_path = optarg;
+			break;
+		case OPT_STATS_SOCKET:
+			s->stats_socket = optarg;
 			break;
 		case OPT_NO_SANDBOX:
 			o->sandbox = false;
@@ -772,6 +795,7 @@ int main(int argc, char **argv)
 		.ageing = 300, .queues = 1, .sandbox = true, .ready_fd = -1,
 		.level = LOG_LEVEL_INFO,
 	};
+	struct stats_socket sock = { .fd = -1 };
 	int ret = EXIT_FAILURE, sigfd = -1, timerfd = -1, epfd = -1;
 	unsigned int started = 0;
 	bool failed = true, go;
@@ -792,6 +816,17 @@ int main(int argc, char **argv)
 	if (!s.worker || s.stopfd < 0 || signals(&sigs)) {
 		err_perror(errno, "cannot start");
 		goto out_free;
+	}
+	/* before anything is made: a socket path that cannot be bound is a
+	 * bad argument */
+	if (s.stats_socket) {
+		int e = stats_socket_bind(&sock, s.stats_socket);
+
+		if (e) {
+			err_perror(-e, "--stats-socket '%s'", s.stats_socket);
+			ret = 2;
+			goto out_close;
+		}
 	}
 	ret = open_ports(&s, &o);
 	if (ret)
@@ -821,6 +856,10 @@ int main(int argc, char **argv)
 	if (epfd < 0 || (o.sandbox && sandbox_drop_caps()))
 		goto out_close;
 	started = workers_start(&s);
+	/* a thread of its own, started before the seccomp list (no clone
+	 * there), which covers it too */
+	if (sock.fd >= 0 && stats_socket_start(&sock, stats_now, &s))
+		warn("--stats-socket: cannot start its thread; no answers there");
 	gate_arrivals(started);
 	go = started == s.queues && (!o.sandbox || !sandbox_seccomp());
 	if (!go) {
@@ -840,6 +879,7 @@ int main(int argc, char **argv)
 	workers_stop(&s, started);
 	stats_write(&s, false);
 out_close:
+	stats_socket_stop(&sock);	/* before what it reads goes */
 	close_ports(&s, &o, failed);
 	if (sigfd >= 0)
 		close(sigfd);

@@ -56,6 +56,8 @@ static const char *const allowed[] = {
 	"rename", "renameat", "renameat2", "unlink", "unlinkat", "fcntl",
 	/* the kernel's drop counters over the port's rtnetlink socket */
 	"sendmsg", "sendto", "recvmsg", "recvfrom",
+	/* --stats-socket: its clients, and its end */
+	"accept4", "accept", "setsockopt", "shutdown",
 	/* signals, and the way out (abort included) */
 	"rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "restart_syscall", "getpid",
 	"gettid", "tgkill", "exit", "exit_group", "nanosleep", "clock_nanosleep",

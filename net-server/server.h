@@ -39,6 +39,7 @@ struct server {
 	struct worker *worker;		/* one per queue */
 	int stopfd;			/* eventfd: every worker ends */
 	const char *stats_path;
+	const char *stats_socket;	/* --stats-socket PATH, or NULL */
 	uint64_t start_ns;
 };
 

@@ -224,22 +224,10 @@ m="$T/mnt-sock"
 mkdir -p "$s"
 echo x >"$s/f"
 if serve "$m" --stats-socket "$T/stats.sock" "$s"; then
-	read_sock() {
-		python3 -c "import json, socket, sys
-c = socket.socket(socket.AF_UNIX)
-c.connect(sys.argv[1])
-d = b''
-while True:
-	b = c.recv(65536)
-	if not b:
-		break
-	d += b
-print(json.loads(d)['ops'][sys.argv[2]]['count'])" "$T/stats.sock" "$1"
-	}
-	n0=$(read_sock lookup)
+	n0=$(stats_socket_read "$T/stats.sock" | jq .ops.lookup.count)
 	cat "$m/f" >/dev/null
 	stat "$m/nosuch" >/dev/null 2>&1
-	n1=$(read_sock lookup)
+	n1=$(stats_socket_read "$T/stats.sock" | jq .ops.lookup.count)
 	check "stats socket: two clients read the counters, the second seeing the lookups between" \
 		test "${n1:-0}" -ge $(( ${n0:-99} + 1 ))
 	diag "stats socket: lookups $n0, then $n1"

@@ -104,6 +104,23 @@ refused() {
 	diff "$T/refused.0" "$T/refused.1" | while IFS= read -r _l; do diag "  $_l"; done
 }
 
+# The JSON document a server's --stats-socket at $1 sends, asked for $2
+# times in turn (default once); the last one is printed.
+stats_socket_read() {
+	python3 -c "import socket, sys
+for _ in range(int(sys.argv[2])):
+	c = socket.socket(socket.AF_UNIX)
+	c.settimeout(5)
+	c.connect(sys.argv[1])
+	d = b''
+	while True:
+		b = c.recv(65536)
+		if not b:
+			break
+		d += b
+sys.stdout.write(d.decode())" "$1" "${2:-1}"
+}
+
 require_cmd() {
 	for c in "$@"; do
 		command -v "$c" >/dev/null 2>&1 ||

@@ -195,6 +195,8 @@ refused "two IPv4 addresses on a port" "has an address of that family" \
 	"$NET" --port "$A/tap5" --port "$B/tap5" --address "$A/tap5:10.0.0.1/24" \
 	--address "$A/tap5:10.0.0.2/24"
 refused "--queues 0" "from 1 to" "$NET" --port "$A/tap5" --port "$B/tap5" --queues 0
+refused "a --stats-socket that cannot be made (no TAP made)" "stats-socket" \
+	"$NET" --port "$A/tap5" --port "$B/tap5" --stats-socket "$T/nosuch/net.sock"
 refused "--busy-poll not a number" "microseconds" \
 	"$NET" --port "$A/tap5" --port "$B/tap5" --busy-poll soon
 refused "a capture file that cannot be made (the TAPs made first go)" "--capture" \

@@ -20,7 +20,7 @@ C="hk-$$-c"
 netns_make "$A" "$B" "$C"
 
 # --- a path between A and B through the server
-if start --port "$A/tap0" --port "$B/tap0"; then
+if start --port "$A/tap0" --port "$B/tap0" --stats-socket "$T/net.sock"; then
 	ok 0 "starts with a created TAP in each namespace"
 else
 	ok 1 "starts with a created TAP in each namespace"
@@ -61,7 +61,12 @@ check "stats: frames counted both ways, none dropped, MACs learnt, frame times" 
 		([.rx_drops[]] | add) == 0 and .created) and .mac_entries >= 2 and .frame_ns.count > 2000' \
 	"$T/stats.json"
 check "SIGUSR1 logs the counters" grep -q '^hk-net-server: stats: {' "$T/log"
+# twice: the first accept(2) may have begun before the seccomp list
+stats_socket_read "$T/net.sock" 2 >"$T/sock.json"
+check "--stats-socket: two clients in turn are sent the counters (the sandbox lets it)" \
+	jq -e '(.ports | length) == 2 and all(.ports[]; .rx_frames > 1000)' "$T/sock.json"
 check "SIGTERM: the server exits" stop
+check "--stats-socket: the socket is gone with the server" test ! -e "$T/net.sock"
 check "SIGTERM: the TAPs it created are gone" \
 	sh -c "! ip -n $A link show tap0 2>/dev/null && ! ip -n $B link show tap0 2>/dev/null"
 
