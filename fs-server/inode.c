@@ -21,7 +21,7 @@
  * names the inode as the descriptor did, not a path, so confinement is the
  * same.  It does not keep an unlinked inode reachable as a descriptor
  * does: before the server unlinks a file the kernel still holds, it gives
- * it a descriptor (inode_pin()).  Where the file system has no handles, or
+ * it a descriptor (inode_keep()).  Where the file system has no handles, or
  * the server may not open them, the inode keeps its descriptor.
  *
  * A listing (READDIRPLUS) hands the kernel an inode for every entry, most
@@ -34,11 +34,12 @@
  * descriptor or handle from then on.  A name that leads elsewhere by then
  * (changed behind the mount) answers ESTALE, on which the kernel looks
  * the path up again.  Before the server itself unlinks or renames a name,
- * the inode listed under it is held properly (ops.c), so that no change
- * made through the mount strands an inode.
+ * the inode listed under it is held properly (inode_keep()), so that no
+ * change made through the mount strands an inode.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,7 +289,8 @@ int inode_lookup(struct inode_table *t, struct inode *parent, const char *name,
 	if (by_name) {
 		if (fstatat(parent->fd, name, st, AT_SYMLINK_NOFOLLOW))
 			return -errno;
-		by_name = !S_ISDIR(st->st_mode);
+		/* a directory is watched and looked in: it needs a descriptor */
+		by_name = !S_ISDIR(st->st_mode) && strlen(name) <= NAME_MAX;
 	}
 	if (!by_name) {
 		fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -439,7 +441,7 @@ static int inode_unlist(struct inode *in)
 	struct inode *parent, *unnamed = NULL;
 	struct inode_name *at;
 	struct stat st;
-	char *name;
+	char name[NAME_MAX + 1];	/* longer names are never held by name */
 	int fd, e;
 
 	pthread_mutex_lock(&t->lock);
@@ -450,17 +452,16 @@ static int inode_unlist(struct inode *in)
 	}
 	parent = at->parent;
 	parent->nlookup++;	/* it stays while we look, whoever unnames @in */
-	name = strdup(at->name);
+	strcpy(name, at->name);
 	pthread_mutex_unlock(&t->lock);
 
-	fd = name ? openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
-	e = !name ? ENOMEM : fd < 0 ? (errno == ENOENT ? ESTALE : errno) : 0;
+	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	e = fd < 0 ? (errno == ENOENT ? ESTALE : errno) : 0;
 	if (fd >= 0 && (fstat(fd, &st) || st.st_dev != in->dev || st.st_ino != in->ino)) {
 		close(fd);
 		fd = -1;
 		e = ESTALE;
 	}
-	free(name);
 	if (fd >= 0) {
 		pthread_mutex_lock(&t->lock);
 		if (in->at) {
@@ -528,15 +529,12 @@ void inode_fd_done(struct inode *in, int fd)
 		close(fd);
 }
 
-/**
- * inode_pin() - hold @in by a descriptor from now on, as a file about to
- * be unlinked must be: a handle no longer opens once the last link is gone
- * @t:	the table
- * @in:	the inode
- *
+/*
+ * Hold @in by a descriptor from now on, as a file about to be unlinked
+ * must be: a handle no longer opens once the last link is gone.
  * Return: 0 or -errno
  */
-int inode_pin(struct inode_table *t, struct inode *in)
+static int inode_pin(struct inode_table *t, struct inode *in)
 {
 	int expect = -1, fd = inode_fd(in);
 
@@ -552,6 +550,34 @@ int inode_pin(struct inode_table *t, struct inode *in)
 	__atomic_add_fetch(&t->nfds, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&t->lock);
 	return 0;
+}
+
+/**
+ * inode_keep() - a name of @in is about to go or to move through the
+ * mount: hold @in so that it stays reachable
+ * @t:	the table
+ * @in:	the inode the name leads to
+ * @last_link:	the name goes, and it is the file's last link
+ *
+ * The last link of a file held by handle gives it a descriptor (a handle
+ * no longer opens once the file is gone); a file held by name is opened
+ * and held otherwise (its name would lead nowhere).  A file held by
+ * descriptor, or by handle under a name that merely moves, stays as it is.
+ *
+ * Return: 0 or -errno
+ */
+int inode_keep(struct inode_table *t, struct inode *in, bool last_link)
+{
+	int fd;
+
+	if (last_link)
+		return inode_pin(t, in);
+	if (__atomic_load_n(&in->fd, __ATOMIC_ACQUIRE) >= 0 ||
+	    __atomic_load_n(&in->handle, __ATOMIC_ACQUIRE))
+		return 0;
+	fd = inode_unlist(in);
+	inode_fd_done(in, fd);
+	return fd < 0 ? fd : 0;
 }
 
 /**

@@ -89,7 +89,7 @@ struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino);
 int inode_fd(struct inode *in);
 int inode_path(struct inode *in, char path[FS_PROC_PATH]);
 void inode_fd_done(struct inode *in, int fd);
-int inode_pin(struct inode_table *t, struct inode *in);
+int inode_keep(struct inode_table *t, struct inode *in, bool last_link);
 void inode_counts(struct inode_table *t, size_t *fds, size_t *handles,
 		  size_t *names);
 

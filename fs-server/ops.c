@@ -401,35 +401,27 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 }
 
 /*
- * @name in @p is about to go (@unlink) or to move.  The last link of a
- * file the kernel holds by handle gets a descriptor first, or it could no
- * longer be reached; a file held by this name is opened and held
- * otherwise, or its name would lead nowhere (inode.c).  Where no file is
- * held either way (in @p), it costs nothing.  The kernel holds
- * the inode of a name it unlinks or renames, so it cannot be forgotten
- * meanwhile.
+ * @name in @p is about to go (@unlink) or to move: the file it leads to
+ * must stay reachable (inode_keep()).  That can matter only where @p has
+ * files held by a name in it, or a file held by handle may lose its last
+ * link; elsewhere it costs nothing.  The kernel holds the inode of a name
+ * it unlinks or renames, so it cannot be forgotten meanwhile.
  */
-static void ops_pin_name(struct fs_ctx *ctx, struct inode *p, const char *name,
-			 bool unlink)
+static void ops_keep_name(struct fs_ctx *ctx, struct inode *p, const char *name,
+			  bool unlink)
 {
 	struct inode *in;
 	struct stat st;
-	int fd;
+	bool last;
 
-	if ((!__atomic_load_n(&ctx->inodes.nhandles, __ATOMIC_RELAXED) &&
-	     !__atomic_load_n(&p->named, __ATOMIC_RELAXED)) ||
+	if ((!__atomic_load_n(&p->named, __ATOMIC_RELAXED) &&
+	     !(unlink && __atomic_load_n(&ctx->inodes.nhandles, __ATOMIC_RELAXED))) ||
 	    fstatat(p->fd, name, &st, AT_SYMLINK_NOFOLLOW) || S_ISDIR(st.st_mode))
 		return;
 	in = inode_find(&ctx->inodes, st.st_dev, st.st_ino);
-	if (!in)
-		return;
-	if (unlink && st.st_nlink == 1) {
-		if (inode_pin(&ctx->inodes, in))
-			warn("an unlinked file held by handle may answer ESTALE");
-		return;
-	}
-	fd = inode_fd(in);	/* held by name no longer */
-	inode_fd_done(in, fd);
+	last = unlink && st.st_nlink == 1;
+	if (in && inode_keep(&ctx->inodes, in, last) && last)
+		warn("an unlinked file held by handle may answer ESTALE");
 }
 
 static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -439,7 +431,7 @@ static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int err;
 
 	if (!(flags & AT_REMOVEDIR))
-		ops_pin_name(ops_ctx(req), p, name, true);
+		ops_keep_name(ops_ctx(req), p, name, true);
 	watch_expect(ops_ctx(req), p, name, IN_DELETE);
 	err = unlinkat(p->fd, name, flags) ? errno : 0;
 	if (err)
@@ -471,11 +463,11 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (both) {
 		watch_expect(ctx, p, name, IN_MOVED_TO);
 		watch_expect(ctx, np, newname, IN_MOVED_FROM);
-		ops_pin_name(ctx, np, newname, false);
+		ops_keep_name(ctx, np, newname, false);
 	} else if (!(flags & RENAME_NOREPLACE)) {
-		ops_pin_name(ctx, np, newname, true);	/* it may be replaced */
+		ops_keep_name(ctx, np, newname, true);	/* it may be replaced */
 	}
-	ops_pin_name(ctx, p, name, false);
+	ops_keep_name(ctx, p, name, false);
 	err = renameat2(p->fd, name, np->fd, newname, flags) ? errno : 0;
 	if (err) {
 		watch_unexpect(ctx, p, name, IN_MOVED_FROM);
