@@ -501,8 +501,17 @@ static void ops_release_fh(struct fs_ctx *ctx, struct inode *in, uint64_t fh)
 {
 	if (fh & OPS_FH_PASSTHROUGH)
 		passthrough_release(ctx, in);
-	if (fh & OPS_FH_WRITER)
+	if (fh & OPS_FH_WRITER) {
+		struct stat st;
+
+		/* In cache mode the kernel's pages hold what was written
+		 * through this file, and while it was open the watcher spared
+		 * them (watch.c): the events of those writes, which it may
+		 * read only now, must not throw them away either. */
+		if (ctx->fast == FS_FAST_CACHE && !fstat((int)fh, &st))
+			watch_sent(in, &st);
 		__atomic_sub_fetch(&in->writers, 1, __ATOMIC_RELAXED);
+	}
 	close((int)fh);
 }
 
@@ -671,6 +680,7 @@ static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in_buf));
 	ssize_t n;
 
+	(void)ino;
 	if (!(fi->flags & O_DIRECT)) {
 		out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 		out.buf[0].fd = (int)fi->fh;
@@ -694,16 +704,8 @@ static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	if (ops_ctx(req)->fast == FS_FAST_NONE) {	/* direct_io: the kernel left it to us */
+	if (ops_ctx(req)->fast == FS_FAST_NONE)	/* direct_io: the kernel left it to us */
 		ops_kill_suid(req, (int)fi->fh, NULL);
-	} else if (ops_ctx(req)->fast == FS_FAST_CACHE) {
-		struct stat st;
-
-		/* the kernel's pages hold what was just written: the events
-		 * of this write (watch.c) must not throw them away */
-		if (!fstat((int)fi->fh, &st))
-			watch_sent(ops_inode(req, ino), &st);
-	}
 	fuse_reply_write(req, (size_t)n);
 }
 

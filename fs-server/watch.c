@@ -16,9 +16,9 @@
  * the name events of its own namespace changes (watch_expect(), one event
  * each, withdrawn if the change failed, forgotten after a second), and
  * each inode remembers the ctime and size last sent to the kernel, or,
- * in cache mode, left by the last write through the mount (whose data the
- * kernel's pages hold): an event that leaves both so is one the kernel
- * knows of.  Wherever
+ * in cache mode, those a file written through the mount had when it was
+ * closed (its data is in the kernel's pages): an event that leaves both
+ * so is one the kernel knows of.  Wherever
  * this bookkeeping is unsure, it errs towards invalidating, which costs a
  * lookup, never a wrong answer.  While a file is open for writing through
  * the mount, only its attributes are invalidated on a change, not its
