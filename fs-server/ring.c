@@ -220,7 +220,6 @@ ssize_t ring_reply(const struct iovec *iov, int count)
 	if (out.unique != e->hdr.commit_id)
 		return -1;	/* not this request's reply */
 	e->hdr.io.out = out;
-	e->hdr.payload_sz = 0;
 	e->replied = true;
 	for (int i = 1; i < count; i++) {
 		if (off + iov[i].iov_len > e->q->r->payload_max) {
@@ -319,21 +318,24 @@ static bool ring_dispatch(struct ring_entry *e)
 /* The ring of @q, made on its own thread; 0 or -errno. */
 static int ring_queue_setup(struct ring_queue *q)
 {
-	struct io_uring_params p = { 0 };
-	int ret;
-
 	/* The thread that submits a command is the one its completions run
 	 * on, and the one whose exit cancels it: every command of this ring
 	 * is this thread's (SINGLE_ISSUER), and completions wait for it to
-	 * ask for them (DEFER_TASKRUN) instead of interrupting it. */
-	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE |
-		  IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-	p.cq_entries = 4 * RING_ENTRIES;
-	ret = io_uring_queue_init_params(2 * RING_ENTRIES + 2, &q->uring, &p);
-	if (ret == -EINVAL) {	/* before Linux 6.1 */
-		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE;
-		p.cq_entries = 4 * RING_ENTRIES;
+	 * ask for them (DEFER_TASKRUN) instead of interrupting it.  Linux
+	 * before 6.1 has neither. */
+	static const unsigned int flags[] = {
+		IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE |
+		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+		IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE,
+	};
+	int ret = -EINVAL;
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]) && ret == -EINVAL; i++) {
+		struct io_uring_params p = {
+			.flags = flags[i],
+			.cq_entries = 4 * RING_ENTRIES,
+		};
+
 		ret = io_uring_queue_init_params(2 * RING_ENTRIES + 2, &q->uring, &p);
 	}
 	if (ret)
