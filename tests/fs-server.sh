@@ -173,6 +173,16 @@ for mode in cache passthrough; do
 	wait_gone "$pid"
 done
 
+# unlinked_answers FILE: FILE, open as O_PATH through the mount and then
+# unlinked, still answers fstat, with no link left.  O_PATH: the kernel
+# holds the inode, the server has nothing open that would keep it.
+unlinked_answers() {
+	python3 -c "import os, sys
+fd = os.open(sys.argv[1], os.O_PATH)
+os.unlink(sys.argv[1])
+sys.exit(os.fstat(fd).st_nlink != 0)" "$1"
+}
+
 # --- cache: what is written through the mount stays in the kernel's page
 # cache and reads back without a READ (the watcher sees the server's own
 # writes come back from SOURCE and must let them be), while a change made
@@ -255,10 +265,7 @@ if serve "$m" --fast-path passthrough --stats "$T/names.json" "$s"; then
 	diag "names: after the listing $(jq -c '{inodes, inode_fds, inode_names}' "$T/names.json")"
 	check "names: a listed file opens and reads" grep -qx f1 "$m/d/f1"
 	check "names: a listed file unlinked while open (O_PATH) still answers fstat" \
-		python3 -c "import os, sys
-fd = os.open(sys.argv[1], os.O_PATH)
-os.unlink(sys.argv[1])
-sys.exit(os.fstat(fd).st_nlink != 0)" "$m/d/f2"
+		unlinked_answers "$m/d/f2"
 	check "names: a listed file renamed through the mount is the same file under its new name" \
 		python3 -c "import os, sys
 fd = os.open(sys.argv[1] + '/f3', os.O_PATH)
@@ -591,12 +598,8 @@ if serve "$T/mnt-hard" --fast-path none --stats "$T/hard.json" "$T/hard-src"; th
 	check "hard limit: past 128 descriptors the files are held by file handle" \
 		jq -e '.inode_fds <= 129 and .inode_handles >= 800' "$T/hard.json"
 	diag "hard limit: $(jq -c '{inodes, inode_fds, inode_handles}' "$T/hard.json")"
-	# O_PATH: the kernel holds the inode, the server has nothing open
 	check "hard limit: a file held by handle, unlinked while open (O_PATH), still answers fstat" \
-		python3 -c "import os, sys
-fd = os.open(sys.argv[1], os.O_PATH)
-os.unlink(sys.argv[1])
-sys.exit(os.fstat(fd).st_nlink != 0)" "$m/f500"
+		unlinked_answers "$m/f500"
 	check "hard limit: the server reported no descriptor shortage" \
 		sh -c "! grep -qi 'too many open files' '$m.log'"
 	umount "$m"
