@@ -10,12 +10,13 @@
  * given up after a second.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -26,44 +27,76 @@
  * stats_socket_bind() - listen at @path, before the server commits to
  * anything (a path that cannot be bound is the caller's bad argument)
  * @s:	the socket, zeroed
- * @path:	where (relative to the current directory, kept absolute);
- *		an existing file there is an error, never replaced
+ * @path:	where; an existing file there is an error, never replaced.
+ *		Its directory is held open, so that neither a later chdir
+ *		nor a path longer than sockaddr_un's 108 bytes matters: such
+ *		a path is bound as /proc/self/fd/N/NAME.
  *
  * Return: 0 or -errno
  */
 int stats_socket_bind(struct stats_socket *s, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char cwd[PATH_MAX];
-	int n;
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir = NULL;
+	struct stat st;
+	int n, e;
 
 	s->fd = -1;
-	s->path = NULL;
-	if (path[0] == '/')
-		n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	else if (getcwd(cwd, sizeof(cwd)))
-		n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s", cwd, path);
+	s->dirfd = -1;
+	s->name = NULL;
+	if (!*base)
+		return -EISDIR;
+	if (slash == path)
+		dir = strdup("/");
 	else
-		return -errno;
-	if (n < 0 || (size_t)n >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	s->path = strdup(sun.sun_path);
-	if (!s->path)
-		return -ENOMEM;
-	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 ||
-	    bind(s->fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    listen(s->fd, 16)) {
-		int e = errno;
-
-		if (s->fd >= 0)
-			close(s->fd);
-		s->fd = -1;
-		free(s->path);
-		s->path = NULL;
-		return -e;
+		dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	s->name = strdup(base);
+	if (!dir || !s->name) {
+		e = ENOMEM;
+		goto fail;
 	}
+	s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (strlen(path) < sizeof(sun.sun_path))
+		n = snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	else
+		n = snprintf(sun.sun_path, sizeof(sun.sun_path), "/proc/self/fd/%d/%s",
+			     s->dirfd, base);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path)) {
+		e = ENAMETOOLONG;
+		goto fail;
+	}
+	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		e = errno;
+		goto fail;
+	}
+	/* from here on the file is ours: what goes wrong removes it */
+	if (fstatat(s->dirfd, base, &st, AT_SYMLINK_NOFOLLOW) || listen(s->fd, 16)) {
+		e = errno;
+		unlinkat(s->dirfd, base, 0);
+		goto fail;
+	}
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	free(dir);
 	return 0;
+fail:
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->fd = -1;
+	s->dirfd = -1;
+	free(s->name);
+	s->name = NULL;
+	free(dir);
+	return -e;
 }
 
 static void *stats_socket_main(void *arg)
@@ -130,6 +163,8 @@ int stats_socket_start(struct stats_socket *s,
  */
 void stats_socket_stop(struct stats_socket *s)
 {
+	struct stat st;
+
 	if (s->fd < 0)
 		return;
 	/* wakes accept() with EINVAL: no cancellation needed */
@@ -139,7 +174,13 @@ void stats_socket_stop(struct stats_socket *s)
 	s->running = false;
 	close(s->fd);
 	s->fd = -1;
-	unlink(s->path);
-	free(s->path);
-	s->path = NULL;
+	/* the file only if it is still the socket bound: never one that
+	 * took its place */
+	if (!fstatat(s->dirfd, s->name, &st, AT_SYMLINK_NOFOLLOW) &&
+	    S_ISSOCK(st.st_mode) && st.st_dev == s->dev && st.st_ino == s->ino)
+		unlinkat(s->dirfd, s->name, 0);
+	close(s->dirfd);
+	s->dirfd = -1;
+	free(s->name);
+	s->name = NULL;
 }

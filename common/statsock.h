@@ -7,12 +7,16 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct json_object;
 
 struct stats_socket {
 	int fd;			/* listening, or -1 */
-	char *path;		/* absolute: the server may chdir("/") */
+	int dirfd;		/* its directory (O_PATH): the server may chdir */
+	char *name;		/* its name there */
+	dev_t dev;		/* the file bound, removed at the end only */
+	ino_t ino;		/* if it is still there */
 	bool running;		/* the thread was started */
 	pthread_t thread;
 	struct json_object *(*build)(void *arg);	/* a new document */

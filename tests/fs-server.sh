@@ -228,22 +228,24 @@ else
 fi
 
 # --- --stats-socket: every client that connects is sent the counters as
-# they are then; the socket goes at exit
+# they are then; the socket goes at exit.  Its path is longer than a
+# socket address can hold (108 bytes), whatever TMPDIR is.
 s="$T/sock-src"
 m="$T/mnt-sock"
-mkdir -p "$s"
+ss="$T/$(printf 'd%.0s' $(seq 120))/stats.sock"
+mkdir -p "$s" "${ss%/*}"
 echo x >"$s/f"
-if serve "$m" --stats-socket "$T/stats.sock" "$s"; then
-	n0=$(stats_socket_read "$T/stats.sock" | jq .ops.lookup.count)
+if serve "$m" --stats-socket "$ss" "$s"; then
+	n0=$(stats_socket_read "$ss" | jq .ops.lookup.count)
 	cat "$m/f" >/dev/null
 	stat "$m/nosuch" >/dev/null 2>&1
-	n1=$(stats_socket_read "$T/stats.sock" | jq .ops.lookup.count)
-	check "stats socket: two clients read the counters, the second seeing the lookups between" \
+	n1=$(stats_socket_read "$ss" | jq .ops.lookup.count)
+	check "stats socket (a ${#ss}-byte path): two clients read the counters, the second seeing the lookups between" \
 		test "${n1:-0}" -ge $(( ${n0:-99} + 1 ))
 	diag "stats socket: lookups $n0, then $n1"
 	umount "$m"
 	wait_gone "$pid"
-	check "stats socket: removed when the server exits" test ! -e "$T/stats.sock"
+	check "stats socket: removed when the server exits" test ! -e "$ss"
 else
 	ok 1 "stats socket: mounts"
 fi

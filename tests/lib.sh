@@ -105,13 +105,17 @@ refused() {
 }
 
 # The JSON document a server's --stats-socket at $1 sends, asked for $2
-# times in turn (default once); the last one is printed.
+# times in turn (default once); the last one is printed.  It connects
+# from the socket's directory: TMPDIR may make $T longer than a socket
+# address can hold.
 stats_socket_read() {
-	python3 -c "import socket, sys
+	python3 -c "import os, socket, sys
+d, n = os.path.split(sys.argv[1])
+os.chdir(d or '.')
 for _ in range(int(sys.argv[2])):
 	c = socket.socket(socket.AF_UNIX)
 	c.settimeout(5)
-	c.connect(sys.argv[1])
+	c.connect(n)
 	d = b''
 	while True:
 		b = c.recv(65536)

@@ -155,7 +155,11 @@ else
 fi
 
 # --- busy-poll, and the sandbox
-if HK_SANDBOX_PROBE=1 start --port "$A/tap0" --port "$B/tap0" --busy-poll 50; then
+if HK_SANDBOX_PROBE=1 start --port "$A/tap0" --port "$B/tap0" --busy-poll 50 \
+	--stats-socket "$T/taken.sock"; then
+	# a file put where the socket was is not the server's to remove
+	mv "$T/taken.sock" "$T/moved.sock"
+	echo keep >"$T/taken.sock"
 	addresses
 	check "busy-poll: ping A -> B" in_ns "$A" ping -c 3 -i 0.2 -W 2 10.77.0.2
 	check "busy-poll: reported" stats '.busy_poll_us == 50'
@@ -168,6 +172,8 @@ if HK_SANDBOX_PROBE=1 start --port "$A/tap0" --port "$B/tap0" --busy-poll 50; th
 		grep -q 'sandbox probe: socket(AF_INET) refused: Operation not permitted' "$T/log"
 	check "sandbox: still forwarding after the refusal" in_ns "$A" ping -c 1 -W 2 10.77.0.2
 	check "sandbox: SIGTERM, exit status 0 inside the seccomp list" stop_clean
+	check "--stats-socket: a file that took the socket's place is left at exit" \
+		grep -qx keep "$T/taken.sock"
 else
 	ok 1 "starts with --busy-poll"
 fi

@@ -25,6 +25,7 @@ if start --port "$A/tap0" --port "$B/tap0" --stats-socket "$T/net.sock"; then
 else
 	ok 1 "starts with a created TAP in each namespace"
 	done_testing
+	exit
 fi
 address "$A" 10.77.0.1/24 fd77::1/64
 address "$B" 10.77.0.2/24 fd77::2/64
