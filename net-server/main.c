@@ -857,7 +857,9 @@ int main(int argc, char **argv)
 		goto out_close;
 	started = workers_start(&s);
 	/* a thread of its own, started before the seccomp list (no clone
-	 * there), which covers it too */
+	 * there), which covers it too; stats_socket_start() returns once
+	 * the thread is past glibc's start (rseq), as gate_arrivals() does
+	 * for the workers */
 	if (sock.fd >= 0 && stats_socket_start(&sock, stats_now, &s))
 		warn("--stats-socket: cannot start its thread; no answers there");
 	gate_arrivals(started);

@@ -12,6 +12,8 @@
 #   start ARGS...              hk-net-server ARGS --stats $T/stats.json in
 #                              the background, its log in $T/log; $pid;
 #                              returns once the first counters are out
+#                              (run through $NET_PREFIX, if set: a
+#                              command that execs the rest, as taskset)
 #   stop                       SIGTERM, and the server is gone within a second
 #   stop_clean                 SIGTERM, and the server exits 0 (under the
 #                              sanitizers: no report, LeakSanitizer included)
@@ -22,6 +24,7 @@
 [ -c /dev/net/tun ] || skip_all "needs /dev/net/tun"
 
 NET="$HK_BUILDDIR/hk-net-server"
+NET_PREFIX=
 
 NETNS=
 
@@ -58,7 +61,7 @@ in_ns() {
 
 start() {
 	rm -f "$T/stats.json"
-	"$NET" "$@" --stats "$T/stats.json" 2>"$T/log" &
+	$NET_PREFIX "$NET" "$@" --stats "$T/stats.json" 2>"$T/log" &
 	pid=$!
 	track "$pid"
 	i=0
