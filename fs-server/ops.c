@@ -745,42 +745,62 @@ struct ops_dir {
 	struct dirent *entry;	/* read but not yet replied */
 };
 
+/* A stream of the directory @dir, at its start; NULL with errno set. */
+static DIR *ops_dir_stream(struct inode *dir)
+{
+	int fd = openat(dir->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dp;
+
+	if (fd < 0)
+		return NULL;
+	dp = fdopendir(fd);
+	if (!dp) {
+		int err = errno;
+
+		close(fd);
+		errno = err;
+	}
+	return dp;
+}
+
+/*
+ * With the kernel's caches on, OPENDIR is refused with ENOSYS, once: the
+ * kernel then opens every directory by itself (no OPENDIR, no RELEASEDIR:
+ * two requests less for each directory that find or du enter), keeps its
+ * listings from one open to the next (FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR
+ * are its defaults then), and sends READDIR without a handle, which
+ * ops_do_readdir() serves from a stream of its own.  The listings are
+ * dropped when the directory changes through the mount, or when the
+ * watcher invalidates it (watch.c).  With --fast-path none every open
+ * still comes here, and the stream lives until RELEASEDIR.
+ */
 static void ops_opendir(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
-	struct ops_dir *d = calloc(1, sizeof(*d));
-	int fd, err;
+	struct ops_dir *d;
+	int err;
 
+	if (ops_ctx(req)->fast != FS_FAST_NONE) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	d = calloc(1, sizeof(*d));
 	if (!d) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fd = openat(ops_inode(req, ino)->fd, ".",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		goto out_err;
-	d->dp = fdopendir(fd);
+	d->dp = ops_dir_stream(ops_inode(req, ino));
 	if (!d->dp) {
 		err = errno;
-		close(fd);
-		errno = err;
-		goto out_err;
+		free(d);
+		fuse_reply_err(req, err);
+		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
-	/* with long timeouts the kernel keeps listings too, from one open
-	 * to the next; it drops them when the directory changes through the
-	 * mount, or when the watcher invalidates the directory (watch.c) */
-	fi->cache_readdir = fi->keep_cache = ops_ctx(req)->fast != FS_FAST_NONE;
 	if (fuse_reply_open(req, fi) == -ENOENT) {
 		closedir(d->dp);
 		free(d);
 	}
-	return;
-
-out_err:
-	err = errno;
-	free(d);
-	fuse_reply_err(req, err);
 }
 
 static bool ops_is_dot(const char *name)
@@ -797,7 +817,9 @@ static bool ops_is_dot(const char *name)
 static void ops_do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t offset, struct fuse_file_info *fi, bool plus)
 {
-	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
+	struct ops_dir own = { NULL, 0, NULL };
+	struct ops_dir *d = fi->fh ? (struct ops_dir *)(uintptr_t)fi->fh : &own;
+	struct fs_ctx *ctx = ops_ctx(req);
 	struct inode *dir = ops_inode(req, ino);
 	char *buf = malloc(size ? size : 1), *p;
 	size_t rem = size;
@@ -805,6 +827,12 @@ static void ops_do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	/* no handle (see ops_opendir): a stream for this request alone */
+	if (d == &own && !(own.dp = ops_dir_stream(dir))) {
+		fuse_reply_err(req, errno);
+		free(buf);
 		return;
 	}
 	if (offset != d->offset) {
@@ -835,7 +863,15 @@ static void ops_do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 
 			len = fuse_add_direntry(req, p, rem, d->entry->d_name,
 						&st, next);
-		} else if (ops_is_dot(d->entry->d_name)) {
+		} else if (ops_is_dot(d->entry->d_name) ||
+			   (ctx->timeout > 0 &&
+			    inode_find(&ctx->inodes, dir->dev, d->entry->d_ino))) {
+			/* without a node: the kernel lists the name and
+			 * instantiates nothing.  For a file it has already
+			 * (the server holds it), what it knows is kept
+			 * fresh by the watcher: no fstatat for it here.  A
+			 * name that leads elsewhere now is looked up when
+			 * used, as after a plain READDIR. */
 			memset(&e, 0, sizeof(e));
 			e.attr.st_ino = d->entry->d_ino;
 			e.attr.st_mode = (mode_t)d->entry->d_type << 12;
@@ -854,7 +890,7 @@ static void ops_do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			len = fuse_add_direntry_plus(req, p, rem,
 						     d->entry->d_name, &e, next);
 			if (len > rem)	/* not sent: the kernel has no ref */
-				inode_forget(&ops_ctx(req)->inodes,
+				inode_forget(&ctx->inodes,
 					     ops_inode(req, e.ino), 1);
 		}
 		if (len > rem)
@@ -871,6 +907,8 @@ static void ops_do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 	else
 		fuse_reply_buf(req, buf, size - rem);
 	free(buf);
+	if (own.dp)
+		closedir(own.dp);
 }
 
 static void ops_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
@@ -891,8 +929,10 @@ static void ops_releasedir(fuse_req_t req, fuse_ino_t ino,
 	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	closedir(d->dp);
-	free(d);
+	if (d) {
+		closedir(d->dp);
+		free(d);
+	}
 	fuse_reply_err(req, 0);
 }
 
@@ -900,10 +940,13 @@ static void ops_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 			 struct fuse_file_info *fi)
 {
 	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
-	int fd = dirfd(d->dp);
+	DIR *dp = d ? d->dp : ops_dir_stream(ops_inode(req, ino));
+	int err = !dp ? errno :
+		  (datasync ? fdatasync(dirfd(dp)) : fsync(dirfd(dp))) ? errno : 0;
 
-	(void)ino;
-	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+	if (dp && !d)
+		closedir(dp);
+	fuse_reply_err(req, err);
 }
 
 static void ops_statfs(fuse_req_t req, fuse_ino_t ino)

@@ -250,6 +250,57 @@ else
 	ok 1 "stats socket: mounts"
 fi
 
+# --- with the kernel's caches on, directories are opened without a
+# request (OPENDIR is refused with ENOSYS once, ops.c): listings come
+# from READDIR without a handle, several requests for a large directory,
+# and stay in the kernel from one open to the next
+s="$T/ls-src"
+m="$T/mnt-ls"
+mkdir -p "$s/big"
+for i in $(seq 1 20); do mkdir "$s/d$i" && : >"$s/d$i/a" && : >"$s/d$i/b"; done
+long=$(printf 'n%.0s' $(seq 150))
+for i in $(seq 1 3000); do echo "$long$i"; done | (cd "$s/big" && xargs touch)
+if serve "$m" --stats "$T/ls.json" "$s"; then
+	(cd "$s" && find . | sort) >"$T/ls.want"
+	(cd "$m" && find . | sort) >"$T/ls.got1"
+	stats_now "$pid" "$T/ls.json" || diag "listings: no stats file after SIGUSR1"
+	n1=$(jq '.ops.readdirplus.count + .ops.readdir.count' "$T/ls.json")
+	(cd "$m" && find . | sort) >"$T/ls.got2"
+	stats_now "$pid" "$T/ls.json" || diag "listings: no stats file after SIGUSR1"
+	check "listings: find through the mount lists what the source holds, twice" \
+		sh -c "cmp -s '$T/ls.want' '$T/ls.got1' && cmp -s '$T/ls.want' '$T/ls.got2'"
+	check "listings: 22 directories entered twice, at most one OPENDIR (refused) and no RELEASEDIR" \
+		jq -e '.ops.opendir.count <= 1 and .ops.releasedir.count == 0' "$T/ls.json"
+	check "listings: the first find needed several READDIR requests for the large directory, the second none" \
+		jq -e --argjson n1 "${n1:-0}" '$n1 > 22 and .ops.readdirplus.count + .ops.readdir.count == $n1' "$T/ls.json"
+	diag "listings: $(jq -c '.ops | {opendir: .opendir.count, releasedir: .releasedir.count, readdir: .readdir.count, readdirplus: .readdirplus.count}' "$T/ls.json")"
+	: >"$m/big/through"
+	: >"$s/big/behind"
+	sleep 0.3
+	check "listings: a file made through the mount and one made behind it are listed" \
+		sh -c "ls -f '$m/big' | grep -qx through && ls -f '$m/big' | grep -qx behind"
+	check "listings: fsync of a directory opened without a handle" \
+		python3 -c "import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+os.fsync(fd)
+os.close(fd)" "$m/big"
+	umount "$m"
+	wait_gone "$pid"
+else
+	ok 1 "listings: mounts"
+fi
+if serve "$m" --fast-path none --stats "$T/ls.json" "$s"; then
+	ls -f "$m/d1" >/dev/null
+	ls -f "$m/d1" >/dev/null
+	stats_now "$pid" "$T/ls.json" || diag "listings: no stats file after SIGUSR1"
+	check "listings: --fast-path none opens every directory through the server" \
+		jq -e '.ops.opendir.count >= 2 and .ops.releasedir.count >= 2 and .ops.readdir.count + .ops.readdirplus.count >= 2' "$T/ls.json"
+	umount "$m"
+	wait_gone "$pid"
+else
+	ok 1 "listings: mounts with --fast-path none"
+fi
+
 # --- files met in a listing are held by name until their first use
 # (inode.c): each use must reach the file the name led to when listed,
 # or, changed behind the mount, the one it leads to now
