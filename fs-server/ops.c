@@ -778,7 +778,6 @@ static void ops_opendir(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
 	struct ops_dir *d;
-	int err;
 
 	if (ops_ctx(req)->fast != FS_FAST_NONE) {
 		fuse_reply_err(req, ENOSYS);
@@ -791,7 +790,8 @@ static void ops_opendir(fuse_req_t req, fuse_ino_t ino,
 	}
 	d->dp = ops_dir_stream(ops_inode(req, ino));
 	if (!d->dp) {
-		err = errno;
+		int err = errno;
+
 		free(d);
 		fuse_reply_err(req, err);
 		return;
