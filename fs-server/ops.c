@@ -99,13 +99,14 @@ static int ops_give_to_caller(fuse_req_t req, struct inode *parent,
 			      struct fuse_entry_param *e)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
+	const struct fs_ctx *ctx = ops_ctx(req);
 	struct inode *in = ops_inode(req, e->ino);
 	char path[FS_PROC_PATH];
 	struct stat pst;
 	gid_t gid = c->gid;
 	int ret, fd;
 
-	if (c->uid == geteuid() && c->gid == getegid())
+	if (c->uid == ctx->euid && c->gid == ctx->egid)
 		return 0;
 	ret = ops_stat(parent->fd, &pst);
 	if (ret)
