@@ -12,8 +12,10 @@
 
 #include <stdint.h>
 
+#define ABI_OP_FORGET	2
 #define ABI_OP_INIT	26
 #define ABI_OP_SETLKW	33
+#define ABI_OP_BATCH_FORGET	42
 
 struct abi_in_header {
 	uint32_t len;		/* the whole request */

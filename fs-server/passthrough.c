@@ -82,7 +82,8 @@ static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
 static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct fs_ctx *ctx = userdata;
-	ssize_t n = read(fd, buf, len);
+	struct ring *ring = __atomic_load_n(&ctx->ring, __ATOMIC_ACQUIRE);
+	ssize_t n = ring ? ring_dev_read(ring, fd, buf, len) : read(fd, buf, len);
 	const struct abi_in_header *h = buf;
 
 	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) &&
@@ -171,7 +172,8 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 	n = writev(fd, iov, count);
 	/* the kernel takes io_uring registrations once INIT is answered */
 	if (uring && n >= 0) {
-		ctx->ring = ring_start(ctx->se, fd, FS_MAX_IO, &ctx->stats);
+		__atomic_store_n(&ctx->ring, ring_start(ctx->se, fd, FS_MAX_IO, &ctx->stats),
+				 __ATOMIC_RELEASE);
 		if (ctx->ring)
 			info("io_uring: %u queues, one per CPU",
 			     __atomic_load_n(&ctx->stats.ring_queues, __ATOMIC_RELAXED));

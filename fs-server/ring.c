@@ -34,6 +34,14 @@
  * reads.  FORGET and INTERRUPT still come through /dev/fuse, as do the
  * invalidation notices the server sends: the libfuse workers stay.
  *
+ * Read as they come, FORGETs would wake a worker once per inode the
+ * kernel lets go: an `rm -r` pays a wake-up, often across CPUs, for each
+ * file on top of its UNLINK.  So while the queues run, /dev/fuse is read
+ * by one worker at a time, and after a FORGET the next read waits
+ * RING_FORGET_REST_NS: the kernel gathers what comes meanwhile into one
+ * BATCH_FORGET.  Nothing waits for a FORGET; an INTERRUPT may come that
+ * much later.
+ *
  * Layouts are the kernel's UAPI (protocol 7.42); Debian 12's headers
  * predate them, so they are spelled out here.
  */
@@ -41,6 +49,7 @@
 #include <liburing.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,12 +60,14 @@
 #include <unistd.h>
 
 #include "abi.h"
+#include "clock.h"
 #include "log.h"
 #include "ring.h"
 
 #define RING_CMD_REGISTER		1
 #define RING_CMD_COMMIT_AND_FETCH	2
 #define RING_ENTRIES	8		/* registered requests per queue */
+#define RING_FORGET_REST_NS	1000000	/* /dev/fuse rests 1 ms after a FORGET */
 #define RING_IN_HEADER	sizeof(struct abi_in_header)
 #define RING_OP_MAX	128		/* the op_in area */
 #define RING_FRONT	256		/* room for both before the payload */
@@ -124,6 +135,8 @@ struct ring {
 	pthread_mutex_t lock;	/* queues' setup results */
 	pthread_cond_t cond;
 	struct ring_queue *queues;
+	sem_t dev_turn;		/* one reader of /dev/fuse at a time */
+	int64_t dev_rest_until;	/* no read before (clock_ns), after a FORGET */
 };
 
 /* The entry this thread serves now: its reply goes to the ring. */
@@ -481,6 +494,7 @@ struct ring *ring_start(struct fuse_session *se, int dev_fd, size_t max_io,
 		goto fail;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
+	sem_init(&r->dev_turn, 0, 1);
 	for (i = 0; i < r->nqueues; i++)
 		r->queues[i].event_fd = -1;
 	for (i = 0; i < r->nqueues; i++) {
@@ -516,6 +530,49 @@ fail:
 	return NULL;
 }
 
+static void ring_dev_turn_end(void *arg)
+{
+	struct ring *r = arg;
+
+	sem_post(&r->dev_turn);
+}
+
+/**
+ * ring_dev_read() - read a request from /dev/fuse while the queues run
+ * @r:		the ring
+ * @fd:		/dev/fuse
+ * @buf, @len:	as read(2)
+ *
+ * One reader at a time, and none within RING_FORGET_REST_NS of a FORGET
+ * (see the top of this file).  libfuse ends its workers with
+ * pthread_cancel(): the wait for the turn, the rest and the read are all
+ * cancellation points, and a cancelled reader hands the turn on.
+ *
+ * Return: as read(2)
+ */
+ssize_t ring_dev_read(struct ring *r, int fd, void *buf, size_t len)
+{
+	const struct abi_in_header *h = buf;
+	int64_t until;
+	ssize_t n;
+
+	if (sem_wait(&r->dev_turn))
+		return -1;	/* EINTR: libfuse reads again */
+	pthread_cleanup_push(ring_dev_turn_end, r);
+	until = r->dev_rest_until;
+	for (int64_t now = clock_ns(); now < until; now = clock_ns()) {
+		struct timespec ts = { 0, until - now };
+
+		nanosleep(&ts, NULL);
+	}
+	n = read(fd, buf, len);
+	if (n >= (ssize_t)sizeof(*h) &&
+	    (h->opcode == ABI_OP_FORGET || h->opcode == ABI_OP_BATCH_FORGET))
+		r->dev_rest_until = clock_ns() + RING_FORGET_REST_NS;
+	pthread_cleanup_pop(1);
+	return n;
+}
+
 /**
  * ring_stop() - end the queues' threads and free the ring
  * @r:	the ring, or NULL
@@ -546,5 +603,6 @@ void ring_stop(struct ring *r)
 	free(r->queues);
 	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->lock);
+	sem_destroy(&r->dev_turn);
 	free(r);
 }

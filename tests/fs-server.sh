@@ -62,6 +62,24 @@ for run in none cache passthrough handles $uring; do
 		check "uring: 16 MiB written and read back through the mount in 1 MiB requests" \
 			sh -c "cmp -s '$d/blob' '$d/mnt/blob' && cmp -s '$d/blob' '$d/src/blob'"
 		rm -f "$d/mnt/blob"
+		# FORGETs still come through /dev/fuse: those of 2,000 files
+		# removed come gathered, not read one by one (ring.c)
+		stats_now "$pid" "$d/stats.json"
+		f0=$(jq '.ops.forget.count' "$d/stats.json")
+		i0=$(jq '.inodes' "$d/stats.json")
+		mkdir "$d/mnt/many" && (cd "$d/mnt/many" && seq 2000 | xargs touch)
+		rm -r "$d/mnt/many"
+		_i=0
+		while stats_now "$pid" "$d/stats.json" &&
+			[ "$(jq '.inodes' "$d/stats.json")" -gt "$i0" ] && [ $_i -lt 30 ]; do
+			_i=$((_i + 1))
+			sleep 0.1
+		done
+		check "uring: the server let go of the 2,000 files removed (--stats inodes back to $i0)" \
+			jq -e --argjson i0 "$i0" '.inodes == $i0' "$d/stats.json"
+		check "uring: their FORGETs came in batches: fewer than 1,000 requests" \
+			jq -e --argjson f0 "$f0" '.ops.forget.count - $f0 < 1000' "$d/stats.json"
+		diag "uring: $(( $(jq '.ops.forget.count' "$d/stats.json") - f0 )) FORGET requests for 2,001 inodes"
 	fi
 	stats_now "$pid" "$d/stats.json" || diag "$run: no stats file after SIGUSR1"
 	case $run in
