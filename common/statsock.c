@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "statsock.h"
+#include "thread.h"
 
 /**
  * stats_socket_bind() - listen at @path, before the server commits to
@@ -104,12 +105,6 @@ static void *stats_socket_main(void *arg)
 	struct stats_socket *s = arg;
 	struct timeval second = { .tv_sec = 1 };
 
-	/* glibc has set this thread up (rseq and all): the caller may now
-	 * install a seccomp list that would refuse what that takes */
-	pthread_mutex_lock(&s->lock);
-	s->started = true;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
 	for (;;) {
 		struct json_object *root;
 		const char *text;
@@ -149,9 +144,8 @@ static void *stats_socket_main(void *arg)
  * @build:	makes a new document of the counters; freed after sending
  * @arg:	for @build
  *
- * Returns once the thread runs its own code: a seccomp list installed
- * after this cannot catch it halfway through its start (glibc aborts a
- * thread whose rseq registration is refused).
+ * Returns once the thread runs (thread_start()): a seccomp list
+ * installed after this cannot catch it halfway through its start.
  *
  * Return: 0 or -errno
  */
@@ -162,15 +156,8 @@ int stats_socket_start(struct stats_socket *s,
 
 	s->build = build;
 	s->arg = arg;
-	s->started = false;
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
-	e = pthread_create(&s->thread, NULL, stats_socket_main, s);
+	e = thread_start(&s->thread, stats_socket_main, s);
 	s->running = !e;
-	pthread_mutex_lock(&s->lock);
-	while (s->running && !s->started)
-		pthread_cond_wait(&s->cond, &s->lock);
-	pthread_mutex_unlock(&s->lock);
 	return -e;
 }
 
@@ -186,11 +173,8 @@ void stats_socket_stop(struct stats_socket *s)
 		return;
 	/* wakes accept() with EINVAL: no cancellation needed */
 	shutdown(s->fd, SHUT_RDWR);
-	if (s->running) {
+	if (s->running)
 		pthread_join(s->thread, NULL);
-		pthread_cond_destroy(&s->cond);
-		pthread_mutex_destroy(&s->lock);
-	}
 	s->running = false;
 	close(s->fd);
 	s->fd = -1;

@@ -18,9 +18,6 @@ struct stats_socket {
 	dev_t dev;		/* the file bound, removed at the end only */
 	ino_t ino;		/* if it is still there */
 	bool running;		/* the thread was started */
-	bool started;		/* and has reached its own code */
-	pthread_mutex_t lock;	/* for started */
-	pthread_cond_t cond;
 	pthread_t thread;
 	struct json_object *(*build)(void *arg);	/* a new document */
 	void *arg;

@@ -46,6 +46,7 @@
 #include "sandbox.h"
 #include "server.h"
 #include "statsock.h"
+#include "thread.h"
 
 #define BATCH		64	/* frames per port per wake-up */
 #define MAX_POPTS	256
@@ -276,27 +277,13 @@ static bool drain(struct worker *w, struct port *p, bool *got)
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	unsigned int arrived;
 	bool open;
-} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false };
+} gate = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
 
 static void gate_wait(void)
 {
 	pthread_mutex_lock(&gate.lock);
-	gate.arrived++;
-	pthread_cond_broadcast(&gate.cond);
 	while (!gate.open)
-		pthread_cond_wait(&gate.cond, &gate.lock);
-	pthread_mutex_unlock(&gate.lock);
-}
-
-/* Until @n workers wait at the gate: a thread only just created has not
- * yet done what glibc does at a thread's start (rseq), which seccomp
- * would refuse. */
-static void gate_arrivals(unsigned int n)
-{
-	pthread_mutex_lock(&gate.lock);
-	while (gate.arrived < n)
 		pthread_cond_wait(&gate.cond, &gate.lock);
 	pthread_mutex_unlock(&gate.lock);
 }
@@ -763,15 +750,20 @@ static int signals(sigset_t *sigs)
 	return pthread_sigmask(SIG_BLOCK, sigs, NULL);
 }
 
-/* Start the workers, held at the start line; how many started. */
+/* Start the workers, held at the gate; how many started.  Each is past
+ * its start before the next (thread_start()): the seccomp list installed
+ * after this cannot catch one halfway. */
 static unsigned int workers_start(struct server *s)
 {
 	unsigned int q;
 
 	for (q = 0; q < s->queues; q++) {
-		if (worker_init(s, &s->worker[q], q) ||
-		    pthread_create(&s->worker[q].tid, NULL, worker_run, &s->worker[q])) {
-			err_perror(errno, "cannot start worker %u", q);
+		int e = -worker_init(s, &s->worker[q], q);
+
+		if (!e)
+			e = thread_start(&s->worker[q].tid, worker_run, &s->worker[q]);
+		if (e) {
+			err_perror(e, "cannot start worker %u", q);
 			break;
 		}
 	}
@@ -857,12 +849,9 @@ int main(int argc, char **argv)
 		goto out_close;
 	started = workers_start(&s);
 	/* a thread of its own, started before the seccomp list (no clone
-	 * there), which covers it too; stats_socket_start() returns once
-	 * the thread is past glibc's start (rseq), as gate_arrivals() does
-	 * for the workers */
+	 * there), which covers it too */
 	if (sock.fd >= 0 && stats_socket_start(&sock, stats_now, &s))
 		warn("--stats-socket: cannot start its thread; no answers there");
-	gate_arrivals(started);
 	go = started == s.queues && (!o.sandbox || !sandbox_seccomp());
 	if (!go) {
 		workers_stop(&s, 0);	/* they see the stop at once */
