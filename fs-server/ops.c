@@ -731,13 +731,17 @@ static void ops_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
+/* fsync(2) or fdatasync(2): 0 or an errno value */
+static int ops_sync(int fd, int datasync)
+{
+	return (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0;
+}
+
 static void ops_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		      struct fuse_file_info *fi)
 {
-	int fd = (int)fi->fh;
-
 	(void)ino;
-	fuse_reply_err(req, (datasync ? fdatasync(fd) : fsync(fd)) ? errno : 0);
+	fuse_reply_err(req, ops_sync((int)fi->fh, datasync));
 }
 
 struct ops_dir {
@@ -746,10 +750,16 @@ struct ops_dir {
 	struct dirent *entry;	/* read but not yet replied */
 };
 
+/* The directory @dir opened for reading; -1 with errno set. */
+static int ops_dir_open(struct inode *dir)
+{
+	return openat(dir->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* A stream of the directory @dir, at its start; NULL with errno set. */
 static DIR *ops_dir_stream(struct inode *dir)
 {
-	int fd = openat(dir->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = ops_dir_open(dir);
 	DIR *dp;
 
 	if (fd < 0)
@@ -941,12 +951,12 @@ static void ops_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 			 struct fuse_file_info *fi)
 {
 	struct ops_dir *d = (struct ops_dir *)(uintptr_t)fi->fh;
-	DIR *dp = d ? d->dp : ops_dir_stream(ops_inode(req, ino));
-	int err = !dp ? errno :
-		  (datasync ? fdatasync(dirfd(dp)) : fsync(dirfd(dp))) ? errno : 0;
+	/* no handle (see ops_opendir): a descriptor for this call */
+	int fd = d ? dirfd(d->dp) : ops_dir_open(ops_inode(req, ino));
+	int err = fd < 0 ? errno : ops_sync(fd, datasync);
 
-	if (dp && !d)
-		closedir(dp);
+	if (!d && fd >= 0)
+		close(fd);
 	fuse_reply_err(req, err);
 }
 
