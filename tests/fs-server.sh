@@ -19,6 +19,11 @@ nops=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$SCRIPT")
 uring=uring
 uring_on || { uring=; diag "no io_uring runs: $uring_why"; }
 
+# the server holds no more than $1 inodes (--stats, asked for now)
+inodes_back() {
+	stats_now "$pid" "$d/stats.json" && [ "$(jq .inodes "$d/stats.json")" -le "$1" ]
+}
+
 # Each run (fslib.sh run_args): a fast path, and what else it tries.
 # handles: every file held by file handle, as past the descriptor budget
 # on a big tree.  uring: every operation, reads and writes too, reaches
@@ -69,12 +74,7 @@ for run in none cache passthrough handles $uring; do
 		i0=$(jq '.inodes' "$d/stats.json")
 		mkdir "$d/mnt/many" && (cd "$d/mnt/many" && seq 2000 | xargs touch)
 		rm -r "$d/mnt/many"
-		_i=0
-		while stats_now "$pid" "$d/stats.json" &&
-			[ "$(jq '.inodes' "$d/stats.json")" -gt "$i0" ] && [ $_i -lt 30 ]; do
-			_i=$((_i + 1))
-			sleep 0.1
-		done
+		ms_until inodes_back "$i0" >/dev/null
 		check "uring: the server let go of the 2,000 files removed (--stats inodes back to $i0)" \
 			jq -e --argjson i0 "$i0" '.inodes == $i0' "$d/stats.json"
 		check "uring: their FORGETs came in batches: fewer than 1,000 requests" \
