@@ -6,8 +6,9 @@
 #                              one name a line (for lib.sh's state_now)
 #   netns_make NS...           make each namespace, lo up (or skip_all);
 #                              on exit they are deleted with every tracked
-#                              process (and netns_cleanup_more, if the
-#                              script defines it, runs first)
+#                              process and every process still in them
+#                              (and netns_cleanup_more, if the script
+#                              defines it, runs first)
 #   in_ns NS CMD...            CMD in network namespace NS
 #   start ARGS...              hk-net-server ARGS --stats $T/stats.json in
 #                              the background, its log in $T/log; $pid;
@@ -32,6 +33,9 @@ netns_cleanup() {
 	command -v netns_cleanup_more >/dev/null 2>&1 && netns_cleanup_more
 	kill_tracked
 	for ns in $NETNS; do
+		# and whatever else still runs in them: an iperf3 -D whose
+		# client never came (the server under test failed) would wait on
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -rf "$T"
