@@ -89,13 +89,22 @@ static int add(struct plan_cfg *cfg, const char *name, double effort,
  */
 int demo_setup(struct demo *d, struct plan_cfg *cfg)
 {
-	char path[256];
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX + 32];
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	snprintf(d->dir, sizeof(d->dir), "/tmp/hk-demo.XXXXXX");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if ((size_t)snprintf(d->dir, sizeof(d->dir), "%s/hk-demo.XXXXXX", tmp) >=
+	    sizeof(d->dir)) {
+		err("demo: TMPDIR is too long for a scratch directory: '%s'", tmp);
+		d->dir[0] = '\0';
+		return MIG_FAIL;
+	}
 	if (!mkdtemp(d->dir)) {
-		err_perror(errno, "demo: cannot make a scratch directory in /tmp");
+		err_perror(errno, "demo: cannot make a scratch directory in %s (TMPDIR)",
+			   tmp);
 		d->dir[0] = '\0';
 		return MIG_FAIL;
 	}

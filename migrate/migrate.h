@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -200,7 +201,7 @@ int name_width(const struct plan_report *rep);
 
 /* demo.c */
 struct demo {
-	char dir[128];		/* the scratch tree's parent */
+	char dir[PATH_MAX];	/* the scratch tree's parent, in $TMPDIR */
 	char ns_a[32], ns_b[32];
 	bool made_ns_a, made_ns_b;
 };

@@ -32,15 +32,22 @@ mig_cleanup() {
 }
 trap mig_cleanup EXIT
 trap 'exit 1' INT TERM
-mkdir -p "$T/state" "$T/d1" "$T/d2"
+mkdir -p "$T/state" "$T/d1" "$T/d2" "$T/tmp"
 
-# what the plan could leave behind: mounts, namespaces, servers, scratch
+# what the plan could leave behind: mounts, namespaces, servers, scratch.
+# The demo's namespaces are named by its pid and its tree goes in $TMPDIR
+# (here $T/tmp), so only those that were not there before count: one left
+# by some earlier run, killed, is not this run's.
+demo_ns() {
+	ip netns list | awk '/^hkdemo/ {print $1}' | sort
+}
+demo_ns >"$T/ns.before"
 leftovers() {
 	grep -c " $T.* fuse" /proc/self/mounts
-	ip netns list | grep -c "^hkdemo"
+	demo_ns | comm -13 "$T/ns.before" - | wc -l
 	pgrep -fc "hk-(fs|net)-server.* $T" || true
 	find "$T" -name '.hk-migrate.*' | wc -l
-	ls -d /tmp/hk-demo.* 2>/dev/null | wc -l
+	ls -d "$T"/tmp/hk-demo.* 2>/dev/null | wc -l
 }
 jqt() {
 	jq -e "$@" >/dev/null
@@ -202,14 +209,15 @@ check "the A/A row is in the table" grep -q "^A against A .*randread .*no-change
 
 # --- the demo -----------------------------------------------------------
 t0=$(date +%s)
-"$MIG" plan --demo --json "$T/demo.json" --plot "$T/demo.svg" >"$T/demo.txt" 2>"$T/demo.err"
+TMPDIR="$T/tmp" "$MIG" plan --demo --json "$T/demo.json" --plot "$T/demo.svg" \
+	>"$T/demo.txt" 2>"$T/demo.err"
 rc=$?
 t1=$(date +%s)
 ok $rc "plan --demo completes"
 [ $rc -eq 0 ] || diag "$(tail -20 "$T/demo.err")"
 diag "plan --demo took $((t1 - t0)) s"
-check "the demo's table has its three candidates, measured" \
-	test "$(grep -cE '^(fs:/tmp/hk-demo\.[^ ]*/(passthrough|cache)|net:hkdemo[0-9]+\.a/hkdemo0) +(seqread|stream) ' "$T/demo.txt")" = 3
+check "the demo's table has its three candidates, measured, its tree in TMPDIR" \
+	test "$(grep -cE "^(fs:$T/tmp/hk-demo\.[^ ]*/(passthrough|cache)|net:hkdemo[0-9]+\.a/hkdemo0) +(seqread|stream) " "$T/demo.txt")" = 3
 check "the demo's table ranks them and weighs U" \
 	grep -q "^  all in kernel   U = " "$T/demo.txt"
 check "the demo's JSON matches its schema" schema_ok "$T/demo.json"
@@ -224,6 +232,12 @@ ip netns del "$NS.b"
 check "the demo leaves nothing behind" test "$(leftovers | tr '\n' ' ')" = "0 0 0 0 0 " ||
 	diag "$(leftovers | tr '\n' ' ')"
 check "no veth of the demo is left" test "$(ip -br link | grep -c hkdemo)" = 0
+TMPDIR=$(printf "$T/tmp/%04096d" 0) "$MIG" plan --demo >"$T/long.txt" 2>"$T/long.err"
+rc=$?
+check "a TMPDIR too long for the demo's tree is refused, saying so" sh -c \
+	"[ $rc -ne 0 ] && grep -q 'demo: TMPDIR is too long' '$T/long.err'" ||
+	diag "exit $rc: $(cat "$T/long.err")"
+check "... and nothing was made" test "$(leftovers | tr '\n' ' ')" = "0 0 0 0 0 "
 
 # --- move, status, revert through the shim ------------------------------
 echo data >"$T/d2/f"
