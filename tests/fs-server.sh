@@ -283,15 +283,27 @@ if serve "$m" --stats "$T/ls.json" "$s"; then
 	(cd "$m" && find . | sort) >"$T/ls.got1"
 	stats_now "$pid" "$T/ls.json" || diag "listings: no stats file after SIGUSR1"
 	n1=$(jq '.ops.readdirplus.count + .ops.readdir.count' "$T/ls.json")
-	(cd "$m" && find . | sort) >"$T/ls.got2"
-	stats_now "$pid" "$T/ls.json" || diag "listings: no stats file after SIGUSR1"
+	# The kernel keeps the listings in the directories' page cache, which
+	# it may reclaim at any time: this kind of machine runs DAMON's
+	# pageout on pages idle for seconds, and once in CI a second find
+	# met a listing gone.  So a find that needed requests is followed by
+	# another, twice at most; with listings not kept, every one needs them.
+	n=$n1 more="" none=no
+	for k in 2 3 4; do
+		(cd "$m" && find . | sort) >"$T/ls.got$k"
+		stats_now "$pid" "$T/ls.json" || diag "listings: no stats file after SIGUSR1"
+		nk=$(jq '.ops.readdirplus.count + .ops.readdir.count' "$T/ls.json")
+		more="$more $((nk - n))"
+		[ "$nk" = "$n" ] && none=yes && break
+		n=$nk
+	done
 	check "listings: find through the mount lists what the source holds, twice" \
 		sh -c "cmp -s '$T/ls.want' '$T/ls.got1' && cmp -s '$T/ls.want' '$T/ls.got2'"
 	check "listings: 22 directories entered twice, at most one OPENDIR (refused) and no RELEASEDIR" \
 		jq -e '.ops.opendir.count <= 1 and .ops.releasedir.count == 0' "$T/ls.json"
-	check "listings: the first find needed several READDIR requests for the large directory, the second none" \
-		jq -e --argjson n1 "${n1:-0}" '$n1 > 22 and .ops.readdirplus.count + .ops.readdir.count == $n1' "$T/ls.json"
-	diag "listings: $(jq -c '.ops | {opendir: .opendir.count, releasedir: .releasedir.count, readdir: .readdir.count, readdirplus: .readdirplus.count}' "$T/ls.json")"
+	check "listings: the first find needed several READDIR requests for the large directory, a later one none" \
+		sh -c "[ '${n1:-0}' -gt 22 ] && [ $none = yes ]"
+	diag "listings: READDIR(PLUS) requests of the first find $n1, of the next ones$more; $(jq -c '.ops | {opendir: .opendir.count, releasedir: .releasedir.count, readdir: .readdir.count, readdirplus: .readdirplus.count}' "$T/ls.json")"
 	: >"$m/big/through"
 	: >"$s/big/behind"
 	sleep 0.3
