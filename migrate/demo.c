@@ -89,13 +89,15 @@ static int add(struct plan_cfg *cfg, const char *name, double effort,
  */
 int demo_setup(struct demo *d, struct plan_cfg *cfg)
 {
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = getenv("TMPDIR"), *from = " (TMPDIR)";
 	char path[PATH_MAX + 32];
 	int ret;
 
 	memset(d, 0, sizeof(*d));
-	if (!tmp || !*tmp)
+	if (!tmp || !*tmp) {
 		tmp = "/tmp";
+		from = "";
+	}
 	if ((size_t)snprintf(d->dir, sizeof(d->dir), "%s/hk-demo.XXXXXX", tmp) >=
 	    sizeof(d->dir)) {
 		err("demo: TMPDIR is too long for a scratch directory: '%s'", tmp);
@@ -103,8 +105,8 @@ int demo_setup(struct demo *d, struct plan_cfg *cfg)
 		return MIG_FAIL;
 	}
 	if (!mkdtemp(d->dir)) {
-		err_perror(errno, "demo: cannot make a scratch directory in %s (TMPDIR)",
-			   tmp);
+		err_perror(errno, "demo: cannot make a scratch directory in %s%s",
+			   tmp, from);
 		d->dir[0] = '\0';
 		return MIG_FAIL;
 	}
