@@ -480,6 +480,7 @@ int config_load(const char *path, struct plan_cfg *cfg)
 	ini_allow_inline_comments = false;	/* a command may hold ';' */
 	ini_use_stack = false;
 	ini_max_line = LINE_MAX_LEN;
+	ini_initial_alloc = LINE_MAX_LEN;	/* the heap buffer is this, not max_line */
 	ret = ini_parse_stream(reader, &p, handler, &p);
 	section_end(&p);
 	if (ferror(p.f))

@@ -81,6 +81,13 @@ EOF
 check "a good configuration is read" grep -q "^fs:$T/d1 *3 *5  seqread meta$" "$T/list"
 check "a candidate without keys takes its kind's defaults" \
 	grep -q "^net:$NS.a/v0 *2 *1  stream rr$" "$T/list"
+# lines past inih's default 200 bytes: a path of 250 and more
+deep="$T/$(printf 'p%.0s' $(seq 250))"
+mkdir -p "$deep"
+printf '[fs:%s]\neffort = 4\n' "$deep" >"$T/long.ini"
+"$MIG" list --config "$T/long.ini" >"$T/list" 2>&1
+check "a configuration line of over 250 bytes is read" grep -q "^fs:$deep *4 " "$T/list" ||
+	diag "$(cat "$T/list")"
 
 cat >"$T/bad.ini" <<EOF
 [plan]
