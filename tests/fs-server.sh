@@ -209,25 +209,23 @@ s="$T/own-src"
 m="$T/mnt-own"
 mkdir -p "$s"
 if serve "$m" --fast-path cache --stats "$T/own.json" "$s"; then
-	# Up to three rounds, until one reads back without a READ: once, in
-	# CI under the full parallel test load, the kernel read 21 of 64
-	# chunks back with no invalidation from the server.  Without the
-	# server's care every round reads them all back.
-	cached=1
-	for round in 1 2 3; do
+	# A round passes when the file reads back without a READ (once in
+	# CI the kernel read 21 of 64 chunks back: cache_rounds).  Without
+	# the server's care every round reads them all back.
+	own_round() {
 		dd if=/dev/urandom of="$m/f" bs=64k count=64 status=none
 		sleep 0.1	# the watcher has had the events of those writes
 		stats_now "$pid" "$T/own.json" || diag "cache: no stats file after SIGUSR1"
 		r0=$(jq .ops.read.count "$T/own.json")
-		cmp -s "$m/f" "$s/f" || { cached=2; break; }
+		cmp -s "$m/f" "$s/f" || { differs=1; return 0; }
 		stats_now "$pid" "$T/own.json" || diag "cache: no stats file after SIGUSR1"
-		diag "cache: round $round: $(jq -c --argjson r0 "$r0" '{reads: (.ops.read.count - $r0), inval_inodes: .watch.inval_inodes}' "$T/own.json")"
-		if jq -e --argjson r0 "$r0" '.ops.read.count == $r0' "$T/own.json" >/dev/null; then
-			cached=0
-			break
-		fi
-	done
-	[ $cached -eq 2 ] && diag "cache: the file read back through the mount differs from SOURCE"
+		diag "cache: round $_round: $(jq -c --argjson r0 "$r0" '{reads: (.ops.read.count - $r0), inval_inodes: .watch.inval_inodes}' "$T/own.json")"
+		jq -e --argjson r0 "$r0" '.ops.read.count == $r0' "$T/own.json" >/dev/null
+	}
+	differs=0
+	cache_rounds own_round
+	cached=$?
+	[ $differs -eq 1 ] && cached=1 && diag "cache: the file read back through the mount differs from SOURCE"
 	ok "$cached" "cache: 4 MiB written through the mount read back the same, from the page cache (no READ)"
 	python3 -c "import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY)
@@ -283,26 +281,25 @@ if serve "$m" --stats "$T/ls.json" "$s"; then
 	(cd "$m" && find . | sort) >"$T/ls.got1"
 	stats_now "$pid" "$T/ls.json" || diag "listings: no stats file after SIGUSR1"
 	n1=$(jq '.ops.readdirplus.count + .ops.readdir.count' "$T/ls.json")
-	# The kernel keeps the listings in the directories' page cache, which
-	# it may reclaim at any time: this kind of machine runs DAMON's
-	# pageout on pages idle for seconds, and once in CI a second find
-	# met a listing gone.  So a find that needed requests is followed by
-	# another, twice at most; with listings not kept, every one needs them.
-	n=$n1 more="" none=no
-	for k in 2 3 4; do
-		(cd "$m" && find . | sort) >"$T/ls.got$k"
+	# The listings are kept in the directories' page cache: a round
+	# passes when a find needs no request (once in CI a second find met
+	# the big listing reclaimed: cache_rounds)
+	n=$n1 more=""
+	listing_round() {
+		(cd "$m" && find . | sort) >"$T/ls.got$((_round + 1))"
 		stats_now "$pid" "$T/ls.json" || diag "listings: no stats file after SIGUSR1"
 		nk=$(jq '.ops.readdirplus.count + .ops.readdir.count' "$T/ls.json")
 		more="$more $((nk - n))"
-		[ "$nk" = "$n" ] && none=yes && break
-		n=$nk
-	done
+		[ "$nk" = "$n" ] || { n=$nk; return 1; }
+	}
+	cache_rounds listing_round
+	kept=$?
 	check "listings: find through the mount lists what the source holds, twice" \
 		sh -c "cmp -s '$T/ls.want' '$T/ls.got1' && cmp -s '$T/ls.want' '$T/ls.got2'"
 	check "listings: 22 directories entered twice, at most one OPENDIR (refused) and no RELEASEDIR" \
 		jq -e '.ops.opendir.count <= 1 and .ops.releasedir.count == 0' "$T/ls.json"
 	check "listings: the first find needed several READDIR requests for the large directory, a later one none" \
-		sh -c "[ '${n1:-0}' -gt 22 ] && [ $none = yes ]"
+		sh -c "[ '${n1:-0}' -gt 22 ] && [ $kept -eq 0 ]"
 	diag "listings: READDIR(PLUS) requests of the first find $n1, of the next ones$more; $(jq -c '.ops | {opendir: .opendir.count, releasedir: .releasedir.count, readdir: .readdir.count, readdirplus: .readdirplus.count}' "$T/ls.json")"
 	: >"$m/big/through"
 	: >"$s/big/behind"
