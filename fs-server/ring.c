@@ -136,7 +136,7 @@ struct ring {
 	pthread_cond_t cond;
 	struct ring_queue *queues;
 	sem_t dev_turn;		/* one reader of /dev/fuse at a time */
-	int64_t dev_rest_until;	/* no read before (clock_ns), after a FORGET */
+	uint64_t dev_rest_until;	/* no read before (clock_ns), after a FORGET */
 };
 
 /* The entry this thread serves now: its reply goes to the ring. */
@@ -553,17 +553,17 @@ static void ring_dev_turn_end(void *arg)
 ssize_t ring_dev_read(struct ring *r, int fd, void *buf, size_t len)
 {
 	const struct abi_in_header *h = buf;
-	int64_t until;
+	struct timespec until;
 	ssize_t n;
 
 	if (sem_wait(&r->dev_turn))
 		return -1;	/* EINTR: libfuse reads again */
 	pthread_cleanup_push(ring_dev_turn_end, r);
-	until = r->dev_rest_until;
-	for (int64_t now = clock_ns(); now < until; now = clock_ns()) {
-		struct timespec ts = { 0, until - now };
-
-		nanosleep(&ts, NULL);
+	if (r->dev_rest_until) {
+		until.tv_sec = r->dev_rest_until / NS_PER_SEC;
+		until.tv_nsec = r->dev_rest_until % NS_PER_SEC;
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+			;
 	}
 	n = read(fd, buf, len);
 	if (n >= (ssize_t)sizeof(*h) &&
