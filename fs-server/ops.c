@@ -218,6 +218,71 @@ static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
 		warn_perror(errno, "clearing setuid/setgid");
 }
 
+/* The caller is in group @gid, or is root (standing for CAP_FSETID). */
+static bool ops_in_group(fuse_req_t req, gid_t gid)
+{
+	const struct fuse_ctx *c = fuse_req_ctx(req);
+	gid_t groups[64];
+	int n;
+
+	if (c->uid == 0 || c->gid == gid)
+		return true;
+	n = fuse_req_getgroups(req, 64, groups);
+	for (int i = 0; i < n && i < 64; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * The bits of @st's mode that a chown by the caller clears, whether or
+ * not it changes the owner, on a file other than a directory: setuid
+ * always, setgid where group execute is set or the caller is not in the
+ * file's group (the kernel's chown_common() and
+ * setattr_should_drop_sgid()).
+ */
+static mode_t ops_chown_kill(fuse_req_t req, const struct stat *st)
+{
+	mode_t kill = st->st_mode & S_ISUID;
+
+	if ((st->st_mode & S_ISGID) &&
+	    ((st->st_mode & S_IXGRP) || !ops_in_group(req, st->st_gid)))
+		kill |= S_ISGID;
+	return kill;
+}
+
+/*
+ * A chown is made here as root, and the file system under us clears
+ * only what a chown by root clears: not the setgid bit of a file without
+ * group execute whose group the caller is not in.  chown(f, -1, -1)
+ * reaches us as a request with nothing to set: FUSE clears setuid/setgid
+ * itself only without FUSE_HANDLE_KILLPRIV_V2, and never that setgid
+ * bit.  Yet natively it clears those bits like a chmod, which is refused
+ * (EPERM) to a caller who neither owns the file nor is root.  With
+ * KILLPRIV_V2 the same empty request also comes before a fallocate or
+ * copy_file_range by a writer, which natively clears the bits for anyone;
+ * but opening for writing cleared them already (ops_open).  @before is
+ * the file as it was; @owner_set says the request set an owner or a
+ * group, which the kernel allowed the caller already.
+ */
+static int ops_chown_clear(fuse_req_t req, const char *path,
+			   const struct stat *before, bool owner_set)
+{
+	mode_t kill = ops_chown_kill(req, before);
+	uid_t uid = fuse_req_ctx(req)->uid;
+	struct stat now = *before;
+
+	if (!kill)
+		return 0;
+	if (!owner_set && uid != 0 && uid != before->st_uid)
+		return -EPERM;
+	if (owner_set && stat(path, &now))	/* what root's chown left */
+		return -errno;
+	if ((now.st_mode & kill) && chmod(path, now.st_mode & 07777 & ~kill))
+		return -errno;
+	return 0;
+}
+
 static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			int valid, struct fuse_file_info *fi)
 {
@@ -225,10 +290,23 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	char path[FS_PROC_PATH];
 	struct stat st;
 	int ret = 0, fd = inode_path(in, path);
+	bool chown_any = !(valid & ~FUSE_SET_ATTR_CTIME) ||
+			 (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID));
 
 	if (fd < 0) {
 		ret = fd;
 		goto out_err;
+	}
+	/* a chown, and a file whose setuid or setgid bit it may clear */
+	if (chown_any && in->type != S_IFDIR && in->type != S_IFLNK) {
+		ret = ops_stat(fd, &st);
+		if (!ret && (st.st_mode & (S_ISUID | S_ISGID)) &&
+		    !(valid & ~FUSE_SET_ATTR_CTIME))
+			ret = ops_chown_clear(req, path, &st, false);
+		if (ret)
+			goto out_err;
+	} else {
+		chown_any = false;
 	}
 
 	if (valid & FUSE_SET_ATTR_MODE) {
@@ -249,6 +327,9 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			ret = -errno;
 			goto out_err;
 		}
+		if (chown_any && (st.st_mode & S_ISGID) &&
+		    (ret = ops_chown_clear(req, path, &st, true)))
+			goto out_err;
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
 		if (fi ? ftruncate((int)fi->fh, attr->st_size) :
