@@ -23,8 +23,10 @@
  * Debian 12's headers predate them, so they are spelled out here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -199,9 +201,43 @@ int passthrough_install(struct fuse_session *se)
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * Register the file open at @fd as a backing file: a description of its
+ * own, opened O_PATH, where the kernel takes one (Linux >= 6.12; it uses
+ * only the path of a backing file, and opens each open's own from it).
+ * The kernel keeps what is registered until the last open sharing it is
+ * released, and a flock(2) belongs to a description: registered, the
+ * first opener's own would keep its flock past its close.  Older kernels
+ * refuse an O_PATH description (EOPNOTSUPP), and get @fd itself.
+ */
+static int pt_backing_open(struct fs_ctx *ctx, int fd)
+{
+	static bool no_opath;
+	struct pt_backing_map map = { .fd = -1 };
+
+	if (!no_opath) {
+		char self[FS_PROC_PATH];
+
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		map.fd = open(self, O_PATH | O_CLOEXEC);
+	}
+	if (map.fd >= 0) {
+		int id = ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
+		int e = errno;
+
+		close(map.fd);
+		errno = e;
+		if (id > 0 || e != EOPNOTSUPP)
+			return id;
+		no_opath = true;
+	}
+	map.fd = fd;
+	return ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
+}
+
 /**
- * passthrough_open() - register @fd as the backing file of @in and have
- * the next OPEN or CREATE reply of this thread use it
+ * passthrough_open() - register @fd's file as the backing file of @in and
+ * have the next OPEN or CREATE reply of this thread use it
  * @ctx:	the server
  * @in:	the inode being opened; a regular file
  * @fd:	the file just opened for it
@@ -218,8 +254,7 @@ bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd)
 		return false;
 	pthread_mutex_lock(&pt_lock);
 	if (!in->backing_id) {
-		struct pt_backing_map map = { .fd = fd };
-		int id = ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
+		int id = pt_backing_open(ctx, fd);
 
 		if (id <= 0) {
 			static bool warned;

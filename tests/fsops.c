@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,7 +132,7 @@ static const char *errname(int e)
 	E(EXDEV); E(ENOTDIR); E(EISDIR); E(EINVAL); E(EFBIG); E(ENOSPC);
 	E(EROFS); E(EMLINK); E(ENAMETOOLONG); E(ENOTEMPTY); E(ELOOP);
 	E(ENODATA); E(EOPNOTSUPP); E(ENOTTY); E(ETXTBSY); E(ERANGE);
-	E(EBUSY); E(ENXIO); E(ENOSYS); E(EAGAIN);
+	E(EBUSY); E(ENXIO); E(ENOSYS); E(EAGAIN); E(EINTR);
 #undef E
 	}
 	return "E?";
@@ -229,9 +230,10 @@ static unsigned long checksum(const char *p, ssize_t n)
  * fdopen S PATH FLAGS [MODE] | fdclose S | fdread S OFF|- LEN |
  * fdwrite S OFF|- DATA | fdtrunc S LEN | fdstat S | fdsync S |
  * fdchmod S MODE | fdlock S r|w|u START LEN | fdgetlk S r|w START LEN |
- * fdflock S sh|ex|un: operations on a descriptor kept open in slot S of
- * this process, so that one process can keep using a file that others
- * rename, unlink, chmod or lock.
+ * fdflock S sh|ex|un [wait]: operations on a descriptor kept open in slot
+ * S of this process, so that one process can keep using a file that
+ * others rename, unlink, chmod or lock.  A flock does not wait for a
+ * conflicting lock unless told to, and then 5 s at most (EINTR).
  */
 static int run_fd(int argc, char **a, char *out, size_t outlen)
 {
@@ -306,9 +308,17 @@ static int run_fd(int argc, char **a, char *out, size_t outlen)
 				 (long long)fl.l_start, (long long)fl.l_len);
 		return 0;
 	}
-	if (!strcmp(op, "flock") && argc > 2)
-		return flock(*fd, LOCK_NB | (a[2][0] == 'u' ? LOCK_UN :
-					     a[2][0] == 's' ? LOCK_SH : LOCK_EX)) ? errno : 0;
+	if (!strcmp(op, "flock") && argc > 2) {
+		int how = a[2][0] == 'u' ? LOCK_UN : a[2][0] == 's' ? LOCK_SH : LOCK_EX;
+		int e;
+
+		if (argc < 4 || strcmp(a[3], "wait"))
+			return flock(*fd, how | LOCK_NB) ? errno : 0;
+		alarm(5);	/* EINTR, not a hang, where it is never granted */
+		e = flock(*fd, how) ? errno : 0;
+		alarm(0);
+		return e;
+	}
 	return ENOSYS;
 }
 
@@ -944,6 +954,11 @@ static int run_as(int argc, char **a, char *out, size_t outlen)
 	return e;
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
 int main(int argc, char **argv)
 {
 	char line[BIG], out[BIG];
@@ -954,6 +969,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	umask(022);
+	/* no SA_RESTART: an alarm ends a waiting flock with EINTR */
+	sigaction(SIGALRM, &(struct sigaction){ .sa_handler = on_alarm }, NULL);
 	while (fgets(line, sizeof(line), stdin)) {
 		char *args[MAXARGS + 3], *save = NULL, *hash = strchr(line, '#');
 		int n = 0, e;
