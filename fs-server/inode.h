@@ -47,6 +47,7 @@ struct inode {
 	uint64_t nlookup;	/* kernel references; under the table lock */
 	int backing_id;		/* passthrough backing file, or 0 */
 	unsigned int backing_refs; /* passthrough opens sharing it */
+	unsigned int direct_refs; /* direct_io opens instead (passthrough.c) */
 	int wd;			/* inotify watch of a directory, or 0 */
 	/* what the kernel was last told of this inode (atomics) */
 	int64_t sent_ctime_ns;

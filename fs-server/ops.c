@@ -39,6 +39,8 @@
 /* fi->fh holds the descriptor; these bits mark what else the open took. */
 #define OPS_FH_PASSTHROUGH	(1ULL << 32)	/* a backing-file reference */
 #define OPS_FH_WRITER		(1ULL << 33)	/* a count in inode->writers */
+#define OPS_FH_DIRECT		(1ULL << 34)	/* direct_io: its writes clear
+						 * setuid/setgid here */
 
 static struct fs_ctx *ops_ctx(fuse_req_t req)
 {
@@ -198,8 +200,8 @@ static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
  * when group execute is set, unless the writer has CAP_FSETID (the
  * kernel's should_remove_suid()).  The server writes as root, so where
  * the kernel leaves this to the server (writes through a direct_io file,
- * O_TRUNC at open, and with FUSE_HANDLE_KILLPRIV_V2 truncation and any
- * open for writing) it is done here.  libfuse 3.14 does not pass on the
+ * O_TRUNC at open, and with FUSE_HANDLE_KILLPRIV_V2 truncation) it is
+ * done here.  libfuse 3.14 does not pass on the
  * kernel's FUSE_WRITE_KILL_SUIDGID: a caller of uid 0 stands for one with
  * CAP_FSETID.  @fd is an open file, or -1 to use @path.
  */
@@ -583,6 +585,8 @@ static void ops_release_fh(struct fs_ctx *ctx, struct inode *in, uint64_t fh)
 {
 	if (fh & OPS_FH_PASSTHROUGH)
 		passthrough_release(ctx, in);
+	if (fh & OPS_FH_DIRECT)
+		passthrough_direct_release(in);
 	if (fh & OPS_FH_WRITER) {
 		struct stat st;
 
@@ -597,9 +601,38 @@ static void ops_release_fh(struct fs_ctx *ctx, struct inode *in, uint64_t fh)
 	close((int)fh);
 }
 
-/* Reply to an open (@e NULL) or a create of @in with descriptor @fd. */
+/*
+ * Whether a write through the open of an existing file at @fd would clear
+ * its setuid or setgid bit, where that is ours to do: with
+ * FUSE_HANDLE_KILLPRIV_V2 (passthrough), writes through passthrough do
+ * not reach us, and the file system under us sees them made by root, who
+ * keeps the bits.  Such an open goes direct_io where it can
+ * (passthrough_open()), and its writes come here to clear them at the
+ * first write (ops_write_buf), as natively: a file opened for writing and
+ * never written keeps them.  O_TRUNC clears them now, natively too.
+ */
+static bool ops_open_kills(fuse_req_t req, int fd, const struct fuse_file_info *fi)
+{
+	struct stat st;
+
+	if (fi->flags & O_TRUNC) {
+		ops_kill_suid(req, fd, NULL);
+		return false;
+	}
+	if (!ops_ctx(req)->killpriv_v2 || (fi->flags & O_ACCMODE) == O_RDONLY ||
+	    fuse_req_ctx(req)->uid == 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return false;
+	return (st.st_mode & S_ISUID) ||
+	       (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP);
+}
+
+/*
+ * Reply to an open (@e NULL) or a create of @in with descriptor @fd;
+ * @kills: a write through it would clear setuid/setgid (ops_open_kills()).
+ */
 static void ops_opened(fuse_req_t req, struct inode *in, int fd,
-		       struct fuse_file_info *fi, struct fuse_entry_param *e)
+		       struct fuse_file_info *fi, struct fuse_entry_param *e,
+		       bool kills)
 {
 	struct fs_ctx *ctx = ops_ctx(req);
 	int ret;
@@ -609,8 +642,21 @@ static void ops_opened(fuse_req_t req, struct inode *in, int fd,
 		__atomic_add_fetch(&in->writers, 1, __ATOMIC_RELAXED);
 		fi->fh |= OPS_FH_WRITER;
 	}
-	if (passthrough_open(ctx, in, fd))
+	switch (passthrough_open(ctx, in, fd, kills)) {
+	case PT_DIRECT:
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+		fi->fh |= OPS_FH_DIRECT;
+		break;
+	case PT_BACKING:
+		/* the inode has passthrough opens: clear the bits now */
+		if (kills)
+			ops_kill_suid(req, fd, NULL);
 		fi->fh |= OPS_FH_PASSTHROUGH;
+		break;
+	case PT_PLAIN:
+		break;
+	}
 	ret = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
 	if (ret == -ENOENT) {
 		/* the caller was interrupted and is gone */
@@ -638,12 +684,7 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	/* With KILLPRIV_V2, passthrough writes never reach us: a user's
-	 * open for writing clears the bits its first write would */
-	if ((fi->flags & O_TRUNC) ||
-	    (ops_ctx(req)->killpriv_v2 && (fi->flags & O_ACCMODE) != O_RDONLY))
-		ops_kill_suid(req, fd, NULL);
-	ops_opened(req, in, fd, fi, NULL);
+	ops_opened(req, in, fd, fi, NULL, ops_open_kills(req, fd, fi));
 }
 
 /*
@@ -682,7 +723,7 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct fs_ctx *ctx = ops_ctx(req);
 	struct inode *p = ops_inode(req, parent);
 	struct fuse_entry_param e;
-	bool made;
+	bool made, kills;
 	int fd, ret;
 
 	ops_umask(req);
@@ -692,15 +733,14 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -fd);
 		return;
 	}
-	if (!made && ((fi->flags & O_TRUNC) || ctx->killpriv_v2))
-		ops_kill_suid(req, fd, NULL);
+	kills = !made && ops_open_kills(req, fd, fi);
 	ret = ops_made_entry(req, p, name, made, &e);
 	if (ret) {
 		close(fd);
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	ops_opened(req, ops_inode(req, e.ino), fd, fi, &e);
+	ops_opened(req, ops_inode(req, e.ino), fd, fi, &e, kills);
 }
 
 /*
@@ -786,7 +826,8 @@ static void ops_write_buf(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, (int)-n);
 		return;
 	}
-	if (ops_ctx(req)->fast == FS_FAST_NONE)	/* direct_io: the kernel left it to us */
+	/* direct_io: the kernel left it to us */
+	if (ops_ctx(req)->fast == FS_FAST_NONE || (fi->fh & OPS_FH_DIRECT))
 		ops_kill_suid(req, (int)fi->fh, NULL);
 	fuse_reply_write(req, (size_t)n);
 }

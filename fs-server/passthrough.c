@@ -236,23 +236,38 @@ static int pt_backing_open(struct fs_ctx *ctx, int fd)
 }
 
 /**
- * passthrough_open() - register @fd's file as the backing file of @in and
- * have the next OPEN or CREATE reply of this thread use it
+ * passthrough_open() - answer an open of @in through its backing file,
+ * registering @fd's file as that on the first open; or direct_io
  * @ctx:	the server
- * @in:	the inode being opened; a regular file
+ * @in:	the inode being opened
  * @fd:	the file just opened for it
+ * @direct:	this open would rather go direct_io, without passthrough
  *
  * The kernel allows one backing file per inode: the first open registers
- * it, later opens share it, the last release drops it.
+ * it, later opens share it, the last release drops it.  While an inode
+ * has a passthrough open, the kernel refuses (EIO, to the opener) any
+ * open of it without passthrough.  So a direct open is granted only
+ * while the inode has none; and while a direct open lives (or may still
+ * be on its way to its opener), the inode's other opens go direct too,
+ * lest a passthrough open reach the kernel first.
  *
- * Return: true when the reply will ask for passthrough; false to answer
- * as a plain open (the kernel refused: logged once, the server goes on)
+ * Return: PT_BACKING when the next OPEN or CREATE reply of this thread
+ * will ask for passthrough; PT_DIRECT when it must go direct_io (give it
+ * back with passthrough_direct_release()); PT_PLAIN otherwise: not a
+ * regular file in passthrough mode, or the kernel refused a backing file
+ * (logged once, the server goes on)
  */
-bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd)
+enum pt_how passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd,
+			     bool direct)
 {
 	if (ctx->fast != FS_FAST_PASSTHROUGH || in->type != S_IFREG)
-		return false;
+		return PT_PLAIN;
 	pthread_mutex_lock(&pt_lock);
+	if ((direct || in->direct_refs) && !in->backing_refs) {
+		in->direct_refs++;
+		pthread_mutex_unlock(&pt_lock);
+		return PT_DIRECT;
+	}
 	if (!in->backing_id) {
 		int id = pt_backing_open(ctx, fd);
 
@@ -262,14 +277,26 @@ bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd)
 			if (log_first(&warned))
 				warn_perror(errno, "passthrough: the kernel refused a backing file; serving data through the server");
 			pthread_mutex_unlock(&pt_lock);
-			return false;
+			return PT_PLAIN;
 		}
 		in->backing_id = id;
 	}
 	in->backing_refs++;
 	pt_reply_backing = in->backing_id;
 	pthread_mutex_unlock(&pt_lock);
-	return true;
+	return PT_BACKING;
+}
+
+/**
+ * passthrough_direct_release() - a PT_DIRECT open of @in was released
+ * @in:	the inode
+ */
+void passthrough_direct_release(struct inode *in)
+{
+	pthread_mutex_lock(&pt_lock);
+	if (in->direct_refs)
+		in->direct_refs--;
+	pthread_mutex_unlock(&pt_lock);
 }
 
 /**
