@@ -262,12 +262,14 @@ static mode_t ops_chown_kill(fuse_req_t req, const struct stat *st)
  * bit.  Yet natively it clears those bits like a chmod, which is refused
  * (EPERM) to a caller who neither owns the file nor is root.  With
  * KILLPRIV_V2 the same empty request also comes before a fallocate or
- * copy_file_range by a writer, which natively clears the bits for anyone;
- * but opening for writing cleared them already (ops_open).  @before is
- * the file as it was; @owner_set says the request set an owner or a
- * group, which the kernel allowed the caller already.
+ * copy_file_range by a writer of a file with such bits, which natively
+ * clears them (setgid only with group execute) for anyone.  Such a
+ * writer, not root, has the file open direct (ops_open_kills()): while
+ * @in has a direct open, the request is taken for that.  @before is the
+ * file as it was; @owner_set says the request set an owner or a group,
+ * which the kernel allowed the caller already.
  */
-static int ops_chown_clear(fuse_req_t req, const char *path,
+static int ops_chown_clear(fuse_req_t req, struct inode *in, const char *path,
 			   const struct stat *before, bool owner_set)
 {
 	mode_t kill = ops_chown_kill(req, before);
@@ -276,8 +278,12 @@ static int ops_chown_clear(fuse_req_t req, const char *path,
 
 	if (!kill)
 		return 0;
-	if (!owner_set && uid != 0 && uid != before->st_uid)
-		return -EPERM;
+	if (!owner_set && uid != 0 && uid != before->st_uid) {
+		if (!__atomic_load_n(&in->direct_refs, __ATOMIC_RELAXED))
+			return -EPERM;
+		ops_kill_suid(req, -1, path);
+		return 0;
+	}
 	if (owner_set && stat(path, &now))	/* what root's chown left */
 		return -errno;
 	if ((now.st_mode & kill) && chmod(path, now.st_mode & 07777 & ~kill))
@@ -304,7 +310,7 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		ret = ops_stat(fd, &st);
 		if (!ret && (st.st_mode & (S_ISUID | S_ISGID)) &&
 		    !(valid & ~FUSE_SET_ATTR_CTIME))
-			ret = ops_chown_clear(req, path, &st, false);
+			ret = ops_chown_clear(req, in, path, &st, false);
 		if (ret)
 			goto out_err;
 	} else {
@@ -330,7 +336,7 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			goto out_err;
 		}
 		if (chown_any && (st.st_mode & S_ISGID) &&
-		    (ret = ops_chown_clear(req, path, &st, true)))
+		    (ret = ops_chown_clear(req, in, path, &st, true)))
 			goto out_err;
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
