@@ -23,10 +23,8 @@
  * Debian 12's headers predate them, so they are spelled out here.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -35,6 +33,7 @@
 
 #include "abi.h"
 #include "fs.h"
+#include "inode.h"
 #include "log.h"
 #include "passthrough.h"
 #include "ring.h"
@@ -202,30 +201,24 @@ int passthrough_install(struct fuse_session *se)
 }
 
 /*
- * Register the file open at @fd as a backing file: a description of its
- * own, opened O_PATH, where the kernel takes one (Linux >= 6.12; it uses
- * only the path of a backing file, and opens each open's own from it).
- * The kernel keeps what is registered until the last open sharing it is
- * released, and a flock(2) belongs to a description: registered, the
- * first opener's own would keep its flock past its close.  Older kernels
- * refuse an O_PATH description (EOPNOTSUPP), and get @fd itself.
+ * Register @in's file, open at @fd, as a backing file: an O_PATH
+ * description of @in's own, where the kernel takes one (Linux >= 6.12;
+ * it uses only the path of a backing file, and opens each open's own from
+ * it).  The kernel keeps what is registered until the last open sharing
+ * it is released, and a flock(2) belongs to a description: registered,
+ * the first opener's own would keep its flock past its close.  Older
+ * kernels refuse an O_PATH description (EOPNOTSUPP), and get @fd itself.
  */
-static int pt_backing_open(struct fs_ctx *ctx, int fd)
+static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd)
 {
 	static bool no_opath;
-	struct pt_backing_map map = { .fd = -1 };
+	struct pt_backing_map map = { .fd = no_opath ? -1 : inode_fd(in) };
 
-	if (!no_opath) {
-		char self[FS_PROC_PATH];
-
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-		map.fd = open(self, O_PATH | O_CLOEXEC);
-	}
 	if (map.fd >= 0) {
 		int id = ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
 		int e = errno;
 
-		close(map.fd);
+		inode_fd_done(in, map.fd);
 		errno = e;
 		if (id > 0 || e != EOPNOTSUPP)
 			return id;
@@ -269,7 +262,7 @@ enum pt_how passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd,
 		return PT_DIRECT;
 	}
 	if (!in->backing_id) {
-		int id = pt_backing_open(ctx, fd);
+		int id = pt_backing_open(ctx, in, fd);
 
 		if (id <= 0) {
 			static bool warned;
