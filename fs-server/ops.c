@@ -261,13 +261,13 @@ static mode_t ops_chown_kill(fuse_req_t req, const struct stat *st)
  * itself only without FUSE_HANDLE_KILLPRIV_V2, and never that setgid
  * bit.  Yet natively it clears those bits like a chmod, which is refused
  * (EPERM) to a caller who neither owns the file nor is root.  With
- * KILLPRIV_V2 the same empty request also comes before a fallocate or
- * copy_file_range by a writer of a file with such bits, which natively
- * clears them (setgid only with group execute) for anyone.  Such a
- * writer, not root, has the file open direct (ops_open_kills()): while
- * @in has a direct open, the request is taken for that.  @before is the
- * file as it was; @owner_set says the request set an owner or a group,
- * which the kernel allowed the caller already.
+ * KILLPRIV_V2 the same empty request also comes before a write (through
+ * passthrough too), a fallocate or a copy_file_range by a writer of a
+ * file with such bits, which natively clears them (setgid only with
+ * group execute) for anyone: while @in is open for writing, the request
+ * is taken for that.  @before is the file as it was; @owner_set says the
+ * request set an owner or a group, which the kernel allowed the caller
+ * already.
  */
 static int ops_chown_clear(fuse_req_t req, struct inode *in, const char *path,
 			   const struct stat *before, bool owner_set)
@@ -279,7 +279,7 @@ static int ops_chown_clear(fuse_req_t req, struct inode *in, const char *path,
 	if (!kill)
 		return 0;
 	if (!owner_set && uid != 0 && uid != before->st_uid) {
-		if (!__atomic_load_n(&in->direct_refs, __ATOMIC_RELAXED))
+		if (!__atomic_load_n(&in->writers, __ATOMIC_RELAXED))
 			return -EPERM;
 		ops_kill_suid(req, -1, path);
 		return 0;
@@ -610,9 +610,11 @@ static void ops_release_fh(struct fs_ctx *ctx, struct inode *in, uint64_t fh)
 /*
  * Whether a write through the open of an existing file at @fd would clear
  * its setuid or setgid bit, where that is ours to do: with
- * FUSE_HANDLE_KILLPRIV_V2 (passthrough), writes through passthrough do
- * not reach us, and the file system under us sees them made by root, who
- * keeps the bits.  Such an open goes direct_io where it can
+ * FUSE_HANDLE_KILLPRIV_V2 (passthrough), the data of writes through
+ * passthrough do not reach us, and the file system under us sees them
+ * made by root, who keeps the bits (the kernel's own request to clear
+ * them, ops_chown_clear(), comes only where it knows of the bits).
+ * Such an open goes direct_io where it can
  * (passthrough_open()), and its writes come here to clear them at the
  * first write (ops_write_buf), as natively: a file opened for writing and
  * never written keeps them.  O_TRUNC clears them now, natively too.
