@@ -254,6 +254,42 @@ static mode_t ops_chown_kill(fuse_req_t req, const struct stat *st)
 }
 
 /*
+ * Whether process @pid has a file open for writing whose inode number is
+ * @ino: 1, 0, or -1 where its /proc/PID/fdinfo cannot be read.  Files
+ * through the mount show the inode numbers of SOURCE.
+ */
+static int ops_caller_writes(pid_t pid, ino_t ino)
+{
+	char path[64], line[128];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (!found && (de = readdir(d))) {
+		unsigned long flags = 0, n = 0;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%.20s", (int)pid, de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "flags: %lo", &flags) != 1)
+				(void)sscanf(line, "ino: %lu", &n);
+		fclose(f);
+		found = n == (unsigned long)ino && (flags & O_ACCMODE) != O_RDONLY;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
  * A chown is made here as root, and the file system under us clears
  * only what a chown by root clears: not the setgid bit of a file without
  * group execute whose group the caller is not in.  chown(f, -1, -1)
@@ -264,10 +300,11 @@ static mode_t ops_chown_kill(fuse_req_t req, const struct stat *st)
  * KILLPRIV_V2 the same empty request also comes before a write (through
  * passthrough too), a fallocate or a copy_file_range by a writer of a
  * file with such bits, which natively clears them (setgid only with
- * group execute) for anyone: while @in is open for writing, the request
- * is taken for that.  @before is the file as it was; @owner_set says the
- * request set an owner or a group, which the kernel allowed the caller
- * already.
+ * group execute) for anyone: where the caller has the file open for
+ * writing (or its open files cannot be read while @in is open for
+ * writing), the request is taken for that.  @before is the file as it
+ * was; @owner_set says the request set an owner or a group, which the
+ * kernel allowed the caller already.
  */
 static int ops_chown_clear(fuse_req_t req, struct inode *in, const char *path,
 			   const struct stat *before, bool owner_set)
@@ -279,7 +316,8 @@ static int ops_chown_clear(fuse_req_t req, struct inode *in, const char *path,
 	if (!kill)
 		return 0;
 	if (!owner_set && uid != 0 && uid != before->st_uid) {
-		if (!__atomic_load_n(&in->writers, __ATOMIC_RELAXED))
+		if (!__atomic_load_n(&in->writers, __ATOMIC_RELAXED) ||
+		    !ops_caller_writes(fuse_req_ctx(req)->pid, before->st_ino))
 			return -EPERM;
 		ops_kill_suid(req, -1, path);
 		return 0;
