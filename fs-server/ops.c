@@ -199,11 +199,13 @@ static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
  * Writing or truncating a file clears its setuid bit, and its setgid bit
  * when group execute is set, unless the writer has CAP_FSETID (the
  * kernel's should_remove_suid()).  The server writes as root, so where
- * the kernel leaves this to the server (writes through a direct_io file,
- * O_TRUNC at open, and with FUSE_HANDLE_KILLPRIV_V2 truncation) it is
- * done here.  libfuse 3.14 does not pass on the
- * kernel's FUSE_WRITE_KILL_SUIDGID: a caller of uid 0 stands for one with
- * CAP_FSETID.  @fd is an open file, or -1 to use @path.
+ * the kernel leaves this to the server it is done here: writes through a
+ * direct_io file, O_TRUNC at open, and with FUSE_HANDLE_KILLPRIV_V2
+ * truncation, a writer's empty SETATTR (ops_chown_clear()) and an open
+ * for writing that cannot go direct (ops_opened()).  libfuse 3.14 does
+ * not pass on the kernel's FUSE_WRITE_KILL_SUIDGID: a caller of uid 0
+ * stands for one with CAP_FSETID.  @fd is an open file, or -1 to use
+ * @path.
  */
 static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
 {
