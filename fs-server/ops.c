@@ -207,17 +207,23 @@ static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
  * stands for one with CAP_FSETID.  @fd is an open file, or -1 to use
  * @path.
  */
+/* The bits of @mode that a write by a user other than root clears. */
+static mode_t ops_write_kill(mode_t mode)
+{
+	mode_t kill = S_ISUID | ((mode & S_IXGRP) ? S_ISGID : 0);
+
+	return S_ISREG(mode) ? mode & kill : 0;
+}
+
 static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
 {
-	mode_t kill = S_ISUID;
 	struct stat st;
+	mode_t kill;
 
-	if (fuse_req_ctx(req)->uid == 0 || (fd >= 0 ? fstat(fd, &st) : stat(path, &st)) ||
-	    !S_ISREG(st.st_mode))
+	if (fuse_req_ctx(req)->uid == 0 || (fd >= 0 ? fstat(fd, &st) : stat(path, &st)))
 		return;
-	if (st.st_mode & S_IXGRP)
-		kill |= S_ISGID;
-	if ((st.st_mode & kill) &&
+	kill = ops_write_kill(st.st_mode);
+	if (kill &&
 	    (fd >= 0 ? fchmod(fd, st.st_mode & 07777 & ~kill) : chmod(path, st.st_mode & 07777 & ~kill)))
 		warn_perror(errno, "clearing setuid/setgid");
 }
@@ -247,10 +253,10 @@ static bool ops_in_group(fuse_req_t req, gid_t gid)
  */
 static mode_t ops_chown_kill(fuse_req_t req, const struct stat *st)
 {
-	mode_t kill = st->st_mode & S_ISUID;
+	mode_t kill = ops_write_kill(st->st_mode);
 
-	if ((st->st_mode & S_ISGID) &&
-	    ((st->st_mode & S_IXGRP) || !ops_in_group(req, st->st_gid)))
+	if ((st->st_mode & S_ISGID) && !(kill & S_ISGID) &&
+	    !ops_in_group(req, st->st_gid))
 		kill |= S_ISGID;
 	return kill;
 }
@@ -321,8 +327,7 @@ static int ops_chown_clear(fuse_req_t req, struct inode *in, const char *path,
 		if (!__atomic_load_n(&in->writers, __ATOMIC_RELAXED) ||
 		    !ops_caller_writes(fuse_req_ctx(req)->pid, before->st_ino))
 			return -EPERM;
-		ops_kill_suid(req, -1, path);
-		return 0;
+		kill = ops_write_kill(before->st_mode);	/* a writer's */
 	}
 	if (owner_set && stat(path, &now))	/* what root's chown left */
 		return -errno;
@@ -338,23 +343,21 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	char path[FS_PROC_PATH];
 	struct stat st;
 	int ret = 0, fd = inode_path(in, path);
-	bool chown_any = !(valid & ~FUSE_SET_ATTR_CTIME) ||
-			 (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID));
+	bool empty = !(valid & ~FUSE_SET_ATTR_CTIME);	/* chown(f, -1, -1) */
+	bool owner = valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID);
+	bool sxid = false;	/* st: a file whose bits a chown may clear */
 
 	if (fd < 0) {
 		ret = fd;
 		goto out_err;
 	}
-	/* a chown, and a file whose setuid or setgid bit it may clear */
-	if (chown_any && in->type != S_IFDIR && in->type != S_IFLNK) {
+	if ((empty || owner) && in->type != S_IFDIR && in->type != S_IFLNK) {
 		ret = ops_stat(fd, &st);
-		if (!ret && (st.st_mode & (S_ISUID | S_ISGID)) &&
-		    !(valid & ~FUSE_SET_ATTR_CTIME))
-			ret = ops_chown_clear(req, in, path, &st, false);
 		if (ret)
 			goto out_err;
-	} else {
-		chown_any = false;
+		sxid = st.st_mode & (S_ISUID | S_ISGID);
+		if (sxid && empty && (ret = ops_chown_clear(req, in, path, &st, false)))
+			goto out_err;
 	}
 
 	if (valid & FUSE_SET_ATTR_MODE) {
@@ -375,7 +378,8 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			ret = -errno;
 			goto out_err;
 		}
-		if (chown_any && (st.st_mode & S_ISGID) &&
+		/* root's chown left a setgid bit a user's would clear */
+		if (sxid && (st.st_mode & S_ISGID) &&
 		    (ret = ops_chown_clear(req, in, path, &st, true)))
 			goto out_err;
 	}
@@ -667,11 +671,8 @@ static bool ops_open_kills(fuse_req_t req, int fd, const struct fuse_file_info *
 		ops_kill_suid(req, fd, NULL);
 		return false;
 	}
-	if (!ops_ctx(req)->killpriv_v2 || (fi->flags & O_ACCMODE) == O_RDONLY ||
-	    fuse_req_ctx(req)->uid == 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
-		return false;
-	return (st.st_mode & S_ISUID) ||
-	       (st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP);
+	return ops_ctx(req)->killpriv_v2 && (fi->flags & O_ACCMODE) != O_RDONLY &&
+	       fuse_req_ctx(req)->uid != 0 && !fstat(fd, &st) && ops_write_kill(st.st_mode);
 }
 
 /*
