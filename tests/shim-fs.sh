@@ -198,7 +198,12 @@ check "run: the command sees DIR served by hk-fs-server" test "$out" = fuse.hk-f
 check "run: its exit status is returned" test $rc -eq 7
 left=$(grep " $D fuse" /proc/self/mounts; pgrep -af "^$FS --foreground --source-fd=3.* $D")
 ok $([ -z "$left" ] && echo 0 || echo 1) "run: nobody else sees the mount, and no server is left"
-[ -z "$left" ] || diag "left after run:" "$left" "$(ps -o pid,ppid,etimes,args -p "$(pgrep -d, -f "^$FS" || echo 1)")"
+# what is left, with its parent (a move's supervisor, or run's runner?)
+# and the moves on record, to tell whose it is
+[ -z "$left" ] || diag "left after run:" "$left" \
+	"$(ps -o pid,ppid,etimes,args -p "$(pgrep -d, -f "^$FS" || echo 1)")" \
+	"$(ps -o pid,ppid,etimes,args -p "$(ps -o ppid= -p "$(pgrep -d, -f "^$FS" || echo 1)" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')" 2>&1)" \
+	"$("$SHIM" status 2>&1)"
 
 # --- stale records ----------------------------------------------------
 "$SHIM" -q fs move "$D"
