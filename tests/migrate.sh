@@ -203,16 +203,22 @@ check "nothing of the bad plan is left behind" test "$(leftovers | tr '\n' ' ')"
 check "nothing is left moved" test "$(ls "$T/state" | grep -c json)" = 0
 
 # --- A against A: no change ---------------------------------------------
-# theta 0.05: no change larger than 5% may be shown by noise alone
+# theta 0.05: no change larger than 5% may be shown by noise alone.  The
+# method's answer to A against A is no-change, or unstable when the pairs
+# disagree by more than 10% (MAD of B/A): make check's other tests run
+# beside this one, and a CPU-bound neighbour in bursts gave unstable in 1
+# of 8 A/A runs here.  Never slower or faster.
 "$MIG" ab "fs:$T/d1" --workload randread --self-check --pairs 10 --seconds 0.2 \
 	--theta 0.05 --json "$T/aa.json" >"$T/aa.txt" 2>"$T/aa.err"
 ok $? "ab --self-check runs"
-check "A against A gives no-change" \
-	jqt '.candidates[0].workloads[0].self_check_ab.ab.verdict == "no-change"' "$T/aa.json" ||
-	diag "$(cat "$T/aa.txt")"
+aa=$(jq -r '.candidates[0].workloads[0].self_check_ab.ab.verdict' "$T/aa.json")
+check "A against A claims no change (no-change, or unstable under load)" \
+	test "$aa" = no-change -o "$aa" = unstable || diag "$(cat "$T/aa.txt")"
+[ "$aa" = unstable ] && diag "A/A was unstable: other load on the machine; $(grep '^A against' "$T/aa.txt")"
 check "the A/B verdict uses the theta given" \
 	jqt '.candidates[0].workloads[0].ab.method.theta == 0.05' "$T/aa.json"
-check "the A/A row is in the table" grep -q "^A against A .*randread .*no-change" "$T/aa.txt"
+check "the A/A row is in the table, with the same verdict" \
+	grep -q "^A against A .*randread .* $aa " "$T/aa.txt"
 
 # --- the demo -----------------------------------------------------------
 t0=$(date +%s)
