@@ -84,12 +84,41 @@ static void flags(void)
 	printf(" %s", ONE_OF(modes));
 }
 
+/*
+ * An ACL in fsops's form: the three base entries, sometimes named users
+ * and groups, and a mask where those need one.  One in eight lacks the
+ * mask it needs, which the kernel refuses (EINVAL) on both sides.
+ */
+static void acl(void)
+{
+	static const char *const who[] = { "1000", "1001" };
+	int named = 0;
+
+	printf(" u::%u", pick(8));
+	for (unsigned int i = 0; i < 2; i++) {
+		if (pick(3) == 0) {
+			printf(",u:%s:%u", who[i], pick(8));
+			named = 1;
+		}
+	}
+	printf(",g::%u", pick(8));
+	for (unsigned int i = 0; i < 2; i++) {
+		if (pick(3) == 0) {
+			printf(",g:%s:%u", who[i], pick(8));
+			named = 1;
+		}
+	}
+	if ((named && pick(8)) || (!named && pick(4) == 0))
+		printf(",m::%u", pick(8));
+	printf(",o::%u", pick(8));
+}
+
 static void op(void)
 {
 	unsigned int slot = pick(2);
 
 	printf("@%u ", pick(4));
-	switch (pick(40)) {
+	switch (pick(48)) {
 	case 0: case 1: fputs("write ", stdout); path(); word(); break;
 	case 2: fputs("append ", stdout); path(); word(); break;
 	case 3: case 4: fputs("read ", stdout); path(); break;
@@ -161,6 +190,42 @@ static void op(void)
 	case 38:
 		printf("fd%s %u %c %u %u", pick(2) ? "lock" : "getlk", slot,
 		       "rwu"[pick(3)], pick(4) * 100, pick(3) * 100);
+		break;
+	case 39: case 40:
+		/* default ACLs are for directories: elsewhere EACCES */
+		fputs("setacl ", stdout); path();
+		fputs(pick(2) ? " access" : " default", stdout); acl();
+		break;
+	case 41:
+		fputs("getacl ", stdout); path();
+		fputs(pick(2) ? " access" : " default", stdout);
+		break;
+	case 42:
+		fputs("removexattr ", stdout); path();
+		fputs(pick(2) ? " system.posix_acl_access" : " system.posix_acl_default", stdout);
+		break;
+	case 43:
+		fputs("access ", stdout); path();
+		printf(" %s", pick(4) == 0 ? "f" : pick(2) ? "r" : pick(2) ? "w" : pick(2) ? "x" : "rwx");
+		break;
+	case 44: {
+		/* explicit times need the owner; now, the owner or write access */
+		static const char *const t[] = { "now", "omit", "1000000", "2000000000" };
+
+		if (pick(2)) {
+			fputs("utimens ", stdout); path();
+			printf(" %s %s", ONE_OF(t), ONE_OF(t));
+		} else {
+			fputs("mtime ", stdout); path();
+		}
+		break;
+	}
+	case 45:
+		printf("umask %s", pick(2) ? "022" : pick(2) ? "077" : pick(2) ? "002" : "000");
+		break;
+	case 46:
+		fputs(pick(2) ? "dwrite " : "dread ", stdout); path();
+		printf(" %u", pick(3) * 4096);
 		break;
 	default:
 		printf("fdflock %u %s", slot, pick(3) == 0 ? "un" : pick(2) ? "sh" : "ex");

@@ -14,7 +14,8 @@
  * depends on inode numbers or on times the script did not set.  "proc K
  * UID GID" starts a process that keeps running; "@K OP ..." runs OP in
  * it (see the "fd..." operations, which keep descriptors open in slots).
- * "tree DIR" prints every entry under DIR with its content checksum.
+ * "tree DIR" prints every entry under DIR with its content checksum, its
+ * user.* xattrs and its ACLs.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +33,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/fs.h>
 
@@ -363,6 +365,14 @@ static int tree_walk(const char *dir, unsigned long *count)
 		}
 		xn = llistxattr(path, xl, sizeof(xl));
 		for (char *p = xl; xn > 0 && p < xl + xn; p += strlen(p) + 1) {
+			if (!strncmp(p, "system.posix_acl_", 17)) {
+				char acl[BIG];
+
+				/* ACLs decoded: their order on disk is the kernel's */
+				n = lgetxattr(path, p, buf, sizeof(buf));
+				acl_decode(buf, (size_t)(n > 0 ? n : 0), acl, sizeof(acl));
+				printf(" %s=%s", p + 17, acl);
+			}
 			if (strncmp(p, "user.", 5))
 				continue;
 			n = lgetxattr(path, p, buf, sizeof(buf) - 1);
@@ -635,6 +645,24 @@ static int run(int argc, char **a, char *out, size_t outlen)
 		if ((op[0] == 's' ? stat : lstat)(a[1], &st))
 			return errno;
 		print_stat(&st, out, outlen);
+		return 0;
+	}
+	if (!strcmp(op, "access")) {	/* access PATH f|[rwx]+: as the effective ids */
+		int m = 0;
+
+		NEED(2);
+		for (const char *c = a[2]; *c; c++)
+			m |= *c == 'r' ? R_OK : *c == 'w' ? W_OK : *c == 'x' ? X_OK : F_OK;
+		return faccessat(AT_FDCWD, a[1], m, AT_EACCESS) ? errno : 0;
+	}
+	if (!strcmp(op, "mtime")) {	/* an explicit one, or "recent" for one set to now */
+		NEED(1);
+		if (lstat(a[1], &st))
+			return errno;
+		if (llabs((long long)st.st_mtim.tv_sec - (long long)time(NULL)) < 86400)
+			snprintf(out, outlen, "mtime recent");
+		else
+			snprintf(out, outlen, "mtime %lld", (long long)st.st_mtim.tv_sec);
 		return 0;
 	}
 	if (!strcmp(op, "times")) {

@@ -35,10 +35,12 @@ ok() {
 	fi
 }
 
+# check DESC CMD...: one test, passed when CMD succeeds.  What CMD prints
+# (jq -e's "true") goes to stderr, beside the TAP stream, not into it.
 check() {
 	desc=$1
 	shift
-	if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; fi
+	if "$@" >&2; then ok 0 "$desc"; else ok 1 "$desc"; fi
 }
 
 skip() {
