@@ -195,39 +195,6 @@ static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
 }
 
-/*
- * Writing or truncating a file clears its setuid bit, and its setgid bit
- * when group execute is set, unless the writer has CAP_FSETID (the
- * kernel's should_remove_suid()).  The server writes as root, so where
- * the kernel leaves this to the server it is done here: writes through a
- * direct_io file, O_TRUNC at open, and with FUSE_HANDLE_KILLPRIV_V2
- * truncation, a writer's empty SETATTR (ops_chown_clear()) and an open
- * for writing that cannot go direct (ops_opened()).  libfuse 3.14 does
- * not pass on the kernel's FUSE_WRITE_KILL_SUIDGID: a caller of uid 0
- * stands for one with CAP_FSETID.  @fd is an open file, or -1 to use
- * @path.
- */
-/* The bits of @mode that a write by a user other than root clears. */
-static mode_t ops_write_kill(mode_t mode)
-{
-	mode_t kill = S_ISUID | ((mode & S_IXGRP) ? S_ISGID : 0);
-
-	return S_ISREG(mode) ? mode & kill : 0;
-}
-
-static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
-{
-	struct stat st;
-	mode_t kill;
-
-	if (fuse_req_ctx(req)->uid == 0 || (fd >= 0 ? fstat(fd, &st) : stat(path, &st)))
-		return;
-	kill = ops_write_kill(st.st_mode);
-	if (kill &&
-	    (fd >= 0 ? fchmod(fd, st.st_mode & 07777 & ~kill) : chmod(path, st.st_mode & 07777 & ~kill)))
-		warn_perror(errno, "clearing setuid/setgid");
-}
-
 /* The caller is in group @gid, or is root (standing for CAP_FSETID). */
 static bool ops_in_group(fuse_req_t req, gid_t gid)
 {
@@ -245,20 +212,44 @@ static bool ops_in_group(fuse_req_t req, gid_t gid)
 }
 
 /*
- * The bits of @st's mode that a chown by the caller clears, whether or
- * not it changes the owner, on a file other than a directory: setuid
- * always, setgid where group execute is set or the caller is not in the
- * file's group (the kernel's chown_common() and
- * setattr_should_drop_sgid()).
+ * Writing, truncating or chown-ing a file other than a directory clears
+ * its setuid bit, and its setgid bit where group execute is set or the
+ * caller is not in the file's group (the kernel's
+ * setattr_should_drop_suidgid() and setattr_should_drop_sgid()); a writer
+ * with CAP_FSETID keeps both.  FUSE's own clearing knows only the first
+ * setgid case, and the server acts as root, so the server clears them
+ * itself where the kernel leaves it to the server: writes through a
+ * direct_io file, O_TRUNC at open, and with FUSE_HANDLE_KILLPRIV_V2
+ * truncation, a writer's empty SETATTR (ops_chown_clear()) and an open
+ * for writing that cannot go direct (ops_opened()); a chown after root's.
+ * libfuse 3.14 does not pass on the kernel's FUSE_WRITE_KILL_SUIDGID: a
+ * caller of uid 0 stands for one with CAP_FSETID.
  */
-static mode_t ops_chown_kill(fuse_req_t req, const struct stat *st)
+/* The bits of @st's mode that a write or a chown by the caller clears. */
+static mode_t ops_write_kill(fuse_req_t req, const struct stat *st)
 {
-	mode_t kill = ops_write_kill(st->st_mode);
+	mode_t kill = S_ISUID;
 
-	if ((st->st_mode & S_ISGID) && !(kill & S_ISGID) &&
-	    !ops_in_group(req, st->st_gid))
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	if ((st->st_mode & S_IXGRP) ||
+	    ((st->st_mode & S_ISGID) && !ops_in_group(req, st->st_gid)))
 		kill |= S_ISGID;
-	return kill;
+	return st->st_mode & kill;
+}
+
+/* The writes of a user other than root: @fd an open file, or -1 for @path. */
+static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
+{
+	struct stat st;
+	mode_t kill;
+
+	if (fuse_req_ctx(req)->uid == 0 || (fd >= 0 ? fstat(fd, &st) : stat(path, &st)))
+		return;
+	kill = ops_write_kill(req, &st);
+	if (kill &&
+	    (fd >= 0 ? fchmod(fd, st.st_mode & 07777 & ~kill) : chmod(path, st.st_mode & 07777 & ~kill)))
+		warn_perror(errno, "clearing setuid/setgid");
 }
 
 /*
@@ -297,6 +288,7 @@ static int ops_caller_writes(pid_t pid, ino_t ino)
 	return found;
 }
 
+
 /*
  * A chown is made here as root, and the file system under us clears
  * only what a chown by root clears: not the setgid bit of a file without
@@ -307,8 +299,8 @@ static int ops_caller_writes(pid_t pid, ino_t ino)
  * (EPERM) to a caller who neither owns the file nor is root.  With
  * KILLPRIV_V2 the same empty request also comes before a write (through
  * passthrough too), a fallocate or a copy_file_range by a writer of a
- * file with such bits, which natively clears them (setgid only with
- * group execute) for anyone: where the caller has the file open for
+ * file with such bits, which natively clears the same bits for anyone
+ * (ops_write_kill()): where the caller has the file open for
  * writing (or its open files cannot be read while @in is open for
  * writing), the request is taken for that.  @before is the file as it
  * was; @owner_set says the request set an owner or a group, which the
@@ -317,17 +309,17 @@ static int ops_caller_writes(pid_t pid, ino_t ino)
 static int ops_chown_clear(fuse_req_t req, struct inode *in, const char *path,
 			   const struct stat *before, bool owner_set)
 {
-	mode_t kill = ops_chown_kill(req, before);
+	mode_t kill = ops_write_kill(req, before);
 	uid_t uid = fuse_req_ctx(req)->uid;
 	struct stat now = *before;
 
 	if (!kill)
 		return 0;
 	if (!owner_set && uid != 0 && uid != before->st_uid) {
+		/* a writer's: it clears what a chown would */
 		if (!__atomic_load_n(&in->writers, __ATOMIC_RELAXED) ||
 		    !ops_caller_writes(fuse_req_ctx(req)->pid, before->st_ino))
 			return -EPERM;
-		kill = ops_write_kill(before->st_mode);	/* a writer's */
 	}
 	if (owner_set && stat(path, &now))	/* what root's chown left */
 		return -errno;
@@ -389,9 +381,12 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			ret = -errno;
 			goto out_err;
 		}
-		/* with KILLPRIV_V2 the kernel no longer asks for the mode */
-		if (ops_ctx(req)->killpriv_v2)
-			ops_kill_suid(req, fi ? (int)fi->fh : -1, path);
+		/*
+		 * With KILLPRIV_V2 the kernel no longer asks for the mode;
+		 * without, it asks for what FUSE knows, not the setgid bit
+		 * of a caller outside the file's group.
+		 */
+		ops_kill_suid(req, fi ? (int)fi->fh : -1, path);
 	}
 	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
 		struct timespec tv[2] = {
@@ -672,7 +667,7 @@ static bool ops_open_kills(fuse_req_t req, int fd, const struct fuse_file_info *
 		return false;
 	}
 	return ops_ctx(req)->killpriv_v2 && (fi->flags & O_ACCMODE) != O_RDONLY &&
-	       fuse_req_ctx(req)->uid != 0 && !fstat(fd, &st) && ops_write_kill(st.st_mode);
+	       fuse_req_ctx(req)->uid != 0 && !fstat(fd, &st) && ops_write_kill(req, &st);
 }
 
 /*
@@ -1191,14 +1186,48 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	ops_query_xattr(req, ino, NULL, size);
 }
 
+/*
+ * @in's xattrs changed through the mount (@path): the kernel drops what it
+ * knows of the inode's attributes and ACLs itself when we reply, so the
+ * inotify event of the change is no news (watch_sent()).  Passed on, it
+ * would be harmful as well as useless: an invalidation that reaches the
+ * kernel while it is fetching the new attributes for a permission check
+ * makes it discard the reply as stale (attr_version) and check against
+ * the mode it had before the change.  A directory's new ACL was then
+ * ignored, or an old one obeyed, for one path walk: 26-27 of 4000 checks
+ * alternating a directory's owner between rwx and rw- in cache and
+ * passthrough mode.
+ */
+static void ops_xattr_changed(struct inode *in, const char *path)
+{
+	struct stat st;
+
+	if (!stat(path, &st))
+		watch_sent(in, &st);
+}
+
 static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			 const char *value, size_t size, int flags)
 {
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
 	int fd = inode_path(in, path), err;
+	struct stat st;
 
 	err = fd < 0 ? -fd : setxattr(path, name, value, size, flags) ? errno : 0;
+	/*
+	 * Setting an access ACL sets the mode from it, and drops setgid
+	 * where the caller is not in the file's group (the kernel's
+	 * posix_acl_update_mode()).  We set it as root, who keeps the bit,
+	 * and libfuse 3.14 does not negotiate FUSE_SETXATTR_EXT, whose
+	 * FUSE_SETXATTR_ACL_KILL_SGID would say so: the check is ours.
+	 */
+	if (!err && !strcmp(name, "system.posix_acl_access") && !stat(path, &st) &&
+	    (st.st_mode & S_ISGID) && !ops_in_group(req, st.st_gid) &&
+	    chmod(path, st.st_mode & 07777 & ~S_ISGID))
+		err = errno;
+	if (!err)
+		ops_xattr_changed(in, path);
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);
 }
@@ -1210,6 +1239,8 @@ static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	int fd = inode_path(in, path), err;
 
 	err = fd < 0 ? -fd : removexattr(path, name) ? errno : 0;
+	if (!err)
+		ops_xattr_changed(in, path);
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);
 }
