@@ -224,8 +224,10 @@ static bool ops_in_group(fuse_req_t req, gid_t gid)
  * for writing that cannot go direct (ops_opened()); a chown after root's.
  * libfuse 3.14 does not pass on the kernel's FUSE_WRITE_KILL_SUIDGID: a
  * caller of uid 0 stands for one with CAP_FSETID.
+ *
+ * Return: the bits of @st's mode that a write or a chown by the caller
+ * clears.
  */
-/* The bits of @st's mode that a write or a chown by the caller clears. */
 static mode_t ops_write_kill(fuse_req_t req, const struct stat *st)
 {
 	mode_t kill = S_ISUID;
@@ -287,7 +289,6 @@ static int ops_caller_writes(pid_t pid, ino_t ino)
 	closedir(d);
 	return found;
 }
-
 
 /*
  * A chown is made here as root, and the file system under us clears
