@@ -1197,7 +1197,8 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
  * the mode it had before the change.  A directory's new ACL was then
  * ignored, or an old one obeyed, for one path walk: 26-27 of 4000 checks
  * alternating a directory's owner between rwx and rw- in cache and
- * passthrough mode.
+ * passthrough mode.  The caller holds the watcher off (watch_hold()) from
+ * before the change until this is recorded.
  */
 static void ops_xattr_changed(struct inode *in, const char *path)
 {
@@ -1215,6 +1216,7 @@ static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	int fd = inode_path(in, path), err;
 	struct stat st;
 
+	watch_hold(ops_ctx(req));
 	err = fd < 0 ? -fd : setxattr(path, name, value, size, flags) ? errno : 0;
 	/*
 	 * Setting an access ACL sets the mode from it, and drops setgid
@@ -1229,6 +1231,7 @@ static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		err = errno;
 	if (!err)
 		ops_xattr_changed(in, path);
+	watch_release(ops_ctx(req));
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);
 }
@@ -1239,9 +1242,11 @@ static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	char path[FS_PROC_PATH];
 	int fd = inode_path(in, path), err;
 
+	watch_hold(ops_ctx(req));
 	err = fd < 0 ? -fd : removexattr(path, name) ? errno : 0;
 	if (!err)
 		ops_xattr_changed(in, path);
+	watch_release(ops_ctx(req));
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);
 }

@@ -157,6 +157,30 @@ void watch_sent(struct inode *in, const struct stat *st)
 	__atomic_store_n(&in->sent_size, (int64_t)st->st_size, __ATOMIC_RELAXED);
 }
 
+/**
+ * watch_hold() - the server is about to change an inode's attributes on the
+ * source itself and to record them with watch_sent() before it replies:
+ * the watcher decides on no event until watch_release(), so that it never
+ * sees the change before the record (and sends an invalidation that could
+ * reach the kernel after the reply, as it fetches the new attributes)
+ * @ctx:	the server
+ */
+void watch_hold(struct fs_ctx *ctx)
+{
+	if (ctx->watch)
+		pthread_mutex_lock(&ctx->watch->lock);
+}
+
+/**
+ * watch_release() - end watch_hold()
+ * @ctx:	the server
+ */
+void watch_release(struct fs_ctx *ctx)
+{
+	if (ctx->watch)
+		pthread_mutex_unlock(&ctx->watch->lock);
+}
+
 static bool watch_as_sent(const struct inode *in, const struct stat *st)
 {
 	return __atomic_load_n(&in->sent_ctime_ns, __ATOMIC_RELAXED) == watch_ctime_ns(st) &&

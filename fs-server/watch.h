@@ -12,6 +12,8 @@ void watch_stop(struct fs_ctx *ctx);
 void watch_dir(struct fs_ctx *ctx, struct inode *in);
 void watch_forget(struct inode *in, void *arg);
 void watch_sent(struct inode *in, const struct stat *st);
+void watch_hold(struct fs_ctx *ctx);
+void watch_release(struct fs_ctx *ctx);
 void watch_expect(struct fs_ctx *ctx, struct inode *dir, const char *name,
 		  uint32_t mask);
 void watch_unexpect(struct fs_ctx *ctx, struct inode *dir, const char *name,
