@@ -240,18 +240,30 @@ static mode_t ops_write_kill(fuse_req_t req, const struct stat *st)
 	return st->st_mode & kill;
 }
 
+/*
+ * Clear @bits of @mode, the mode just read of the file open at @fd (or at
+ * @path, @fd -1), where it has any of them.  Return: 0 or an errno value.
+ */
+static int ops_clear_mode(int fd, const char *path, mode_t mode, mode_t bits)
+{
+	mode_t to = mode & 07777 & ~bits;
+
+	if (!(mode & bits))
+		return 0;
+	return (fd >= 0 ? fchmod(fd, to) : chmod(path, to)) ? errno : 0;
+}
+
 /* The writes of a user other than root: @fd an open file, or -1 for @path. */
 static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
 {
 	struct stat st;
-	mode_t kill;
+	int e;
 
 	if (fuse_req_ctx(req)->uid == 0 || (fd >= 0 ? fstat(fd, &st) : stat(path, &st)))
 		return;
-	kill = ops_write_kill(req, &st);
-	if (kill &&
-	    (fd >= 0 ? fchmod(fd, st.st_mode & 07777 & ~kill) : chmod(path, st.st_mode & 07777 & ~kill)))
-		warn_perror(errno, "clearing setuid/setgid");
+	e = ops_clear_mode(fd, path, st.st_mode, ops_write_kill(req, &st));
+	if (e)
+		warn_perror(e, "clearing setuid/setgid");
 }
 
 /*
@@ -324,9 +336,7 @@ static int ops_chown_clear(fuse_req_t req, struct inode *in, const char *path,
 	}
 	if (owner_set && stat(path, &now))	/* what root's chown left */
 		return -errno;
-	if ((now.st_mode & kill) && chmod(path, now.st_mode & 07777 & ~kill))
-		return -errno;
-	return 0;
+	return -ops_clear_mode(-1, path, now.st_mode, kill);
 }
 
 static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -1188,24 +1198,43 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 }
 
 /*
- * @in's xattrs changed through the mount (@path): the kernel drops what it
- * knows of the inode's attributes and ACLs itself when we reply, so the
- * inotify event of the change is no news (watch_sent()).  Passed on, it
- * would be harmful as well as useless: an invalidation that reaches the
- * kernel while it is fetching the new attributes for a permission check
- * makes it discard the reply as stale (attr_version) and check against
- * the mode it had before the change.  A directory's new ACL was then
- * ignored, or an old one obeyed, for one path walk: 26-27 of 4000 checks
- * alternating a directory's owner between rwx and rw- in cache and
- * passthrough mode.  The caller holds the watcher off (watch_hold()) from
- * before the change until this is recorded.
+ * @in's xattrs changed through the mount (@path); @acl: it was its access
+ * ACL.  Return: 0, or an errno value.
+ *
+ * Setting an access ACL sets the mode from it, and drops setgid where the
+ * caller is not in the file's group (the kernel's
+ * posix_acl_update_mode()).  We set it as root, who keeps the bit, and
+ * libfuse 3.14 does not negotiate FUSE_SETXATTR_EXT, whose
+ * FUSE_SETXATTR_ACL_KILL_SGID would say so: the check is ours.
+ *
+ * The kernel drops what it knows of the inode's attributes and ACLs
+ * itself when we reply, so the inotify event of the change is no news
+ * (watch_sent()).  Passed on, it would be harmful as well as useless: an
+ * invalidation that reaches the kernel while it is fetching the new
+ * attributes for a permission check makes it discard the reply as stale
+ * (attr_version) and check against the mode it had before the change.  A
+ * directory's new ACL was then ignored, or an old one obeyed, for one
+ * path walk: 26-27 of 4000 checks alternating a directory's owner between
+ * rwx and rw- in cache and passthrough mode.  The caller holds the
+ * watcher off (watch_hold()) from before the change until this is
+ * recorded.  A SETATTR needs none of this: its reply carries the new
+ * attributes, so the kernel has no fetch for an invalidation to cross.
  */
-static void ops_xattr_changed(struct inode *in, const char *path)
+static int ops_xattr_changed(fuse_req_t req, struct inode *in, const char *path,
+			     bool acl)
 {
 	struct stat st;
 
-	if (!stat(path, &st))
-		watch_sent(in, &st);
+	if (stat(path, &st))
+		return 0;	/* gone meanwhile: nothing to record */
+	if (acl && (st.st_mode & S_ISGID) && !ops_in_group(req, st.st_gid)) {
+		int e = ops_clear_mode(-1, path, st.st_mode, S_ISGID);
+
+		if (e || stat(path, &st))
+			return e;
+	}
+	watch_sent(in, &st);
+	return 0;
 }
 
 static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -1214,23 +1243,12 @@ static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
 	int fd = inode_path(in, path), err;
-	struct stat st;
 
 	watch_hold(ops_ctx(req));
 	err = fd < 0 ? -fd : setxattr(path, name, value, size, flags) ? errno : 0;
-	/*
-	 * Setting an access ACL sets the mode from it, and drops setgid
-	 * where the caller is not in the file's group (the kernel's
-	 * posix_acl_update_mode()).  We set it as root, who keeps the bit,
-	 * and libfuse 3.14 does not negotiate FUSE_SETXATTR_EXT, whose
-	 * FUSE_SETXATTR_ACL_KILL_SGID would say so: the check is ours.
-	 */
-	if (!err && !strcmp(name, "system.posix_acl_access") && !stat(path, &st) &&
-	    (st.st_mode & S_ISGID) && !ops_in_group(req, st.st_gid) &&
-	    chmod(path, st.st_mode & 07777 & ~S_ISGID))
-		err = errno;
 	if (!err)
-		ops_xattr_changed(in, path);
+		err = ops_xattr_changed(req, in, path,
+					!strcmp(name, "system.posix_acl_access"));
 	watch_release(ops_ctx(req));
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);
@@ -1245,7 +1263,7 @@ static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	watch_hold(ops_ctx(req));
 	err = fd < 0 ? -fd : removexattr(path, name) ? errno : 0;
 	if (!err)
-		ops_xattr_changed(in, path);
+		err = ops_xattr_changed(req, in, path, false);
 	watch_release(ops_ctx(req));
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);

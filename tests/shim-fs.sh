@@ -200,10 +200,12 @@ left=$(grep " $D fuse" /proc/self/mounts; pgrep -af "^$FS --foreground --source-
 ok $([ -z "$left" ] && echo 0 || echo 1) "run: nobody else sees the mount, and no server is left"
 # what is left, with its parent (a move's supervisor, or run's runner?)
 # and the moves on record, to tell whose it is
-[ -z "$left" ] || diag "left after run:" "$left" \
-	"$(ps -o pid,ppid,etimes,args -p "$(pgrep -d, -f "^$FS" || echo 1)")" \
-	"$(ps -o pid,ppid,etimes,args -p "$(ps -o ppid= -p "$(pgrep -d, -f "^$FS" || echo 1)" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')" 2>&1)" \
-	"$("$SHIM" status 2>&1)"
+if [ -n "$left" ]; then
+	servers=$(pgrep -d, -f "^$FS" || echo 1)
+	parents=$(ps -o ppid= -p "$servers" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
+	diag "left after run:" "$left" "$(ps -o pid,ppid,etimes,args -p "$servers")" \
+		"$(ps -o pid,ppid,etimes,args -p "${parents:-1}" 2>&1)" "$("$SHIM" status 2>&1)"
+fi
 
 # --- stale records ----------------------------------------------------
 "$SHIM" -q fs move "$D"
