@@ -501,6 +501,48 @@ int inode_fd(struct inode *in)
 }
 
 /**
+ * inode_stat() - the attributes of @in, without changing how it is held
+ * (inode_fd() would open a file held by name, and hold it by descriptor)
+ * @in:	the inode
+ * @st:	its attributes
+ *
+ * Return: 0 or -errno (ESTALE: held by a name that now leads elsewhere)
+ */
+int inode_stat(struct inode *in, struct stat *st)
+{
+	struct inode_table *t = in->table;
+
+	for (;;) {
+		int fd = __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE), ret;
+		struct file_handle *h;
+
+		if (fd >= 0)
+			return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ?
+			       -errno : 0;
+		h = __atomic_load_n(&in->handle, __ATOMIC_ACQUIRE);
+		if (h) {
+			fd = open_by_handle_at(in->mnt_fd, h, O_PATH | O_CLOEXEC);
+			if (fd < 0)
+				return -errno;
+			ret = fstat(fd, st) ? -errno : 0;
+			close(fd);
+			return ret;
+		}
+		pthread_mutex_lock(&t->lock);
+		if (in->at) {
+			ret = fstatat(in->at->parent->fd, in->at->name, st,
+				      AT_SYMLINK_NOFOLLOW) ? -errno : 0;
+			pthread_mutex_unlock(&t->lock);
+			if (!ret && (st->st_dev != in->dev || st->st_ino != in->ino))
+				ret = -ESTALE;
+			return ret;
+		}
+		/* held otherwise meanwhile */
+		pthread_mutex_unlock(&t->lock);
+	}
+}
+
+/**
  * inode_path() - inode_fd(), and the /proc path that names it
  * @in:	the inode
  * @path:	set to "/proc/self/fd/N" when a descriptor was had

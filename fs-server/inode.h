@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* "/proc/self/fd/N": names the inode of an O_PATH descriptor itself. */
@@ -22,6 +23,7 @@ static inline void fs_proc_path(char *buf, int fd)
 }
 
 struct file_handle;
+struct watch_mark;
 struct inode_table;
 
 /* Where a file held by name was listed (inode.c). */
@@ -48,7 +50,7 @@ struct inode {
 	int backing_id;		/* passthrough backing file, or 0 */
 	unsigned int backing_refs; /* passthrough opens sharing it */
 	unsigned int direct_refs; /* direct_io opens instead (passthrough.c) */
-	int wd;			/* inotify watch of a directory, or 0 */
+	struct watch_mark *mark; /* its fanotify mark (watch.c), or NULL */
 	/* what the kernel was last told of this inode (atomics) */
 	int64_t sent_ctime_ns;
 	int64_t sent_size;
@@ -88,6 +90,7 @@ void inode_forget(struct inode_table *t, struct inode *in, uint64_t n);
 size_t inode_count(struct inode_table *t);
 struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino);
 int inode_fd(struct inode *in);
+int inode_stat(struct inode *in, struct stat *st);
 int inode_path(struct inode *in, char path[FS_PROC_PATH]);
 void inode_fd_done(struct inode *in, int fd);
 int inode_keep(struct inode_table *t, struct inode *in, bool last_link);

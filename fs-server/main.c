@@ -497,8 +497,10 @@ static int serve(struct fs_opts *o, int src_fd)
 	if (ctx.fast != FS_FAST_NONE) {
 		ctx.inodes.on_free = watch_forget;
 		ctx.inodes.on_free_arg = &ctx;
-		if (watch_start(&ctx, se))
-			warn("cannot watch SOURCE: changes made behind the mount show when timeouts expire");
+		int e = -watch_start(&ctx, se);
+
+		if (e)
+			warn_perror(e, "cannot watch SOURCE (fanotify): changes made behind the mount show when timeouts expire");
 	}
 	stats.ctx = &ctx;
 	stats.path = o->stats_path;

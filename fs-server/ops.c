@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
@@ -74,7 +73,7 @@ static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
 	if (ret)
 		return ret;
 	e->ino = fs_nodeid(ctx, in);
-	watch_dir(ctx, in);
+	watch_inode(ctx, in, parent, name);
 	e->attr_timeout = ctx->timeout;
 	e->entry_timeout = ctx->timeout;
 	watch_sent(in, &e->attr);
@@ -455,15 +454,14 @@ static void ops_readlink(fuse_req_t req, fuse_ino_t ino)
 }
 
 /*
- * Namespace changes announce the inotify events they will cause
- * (watch.c) before making them, and withdraw them when they fail.  This
- * finishes a change that made @name in @p: @err is 0 or its errno.
+ * This finishes a change that made @name in @p: @err is 0 or its errno.
+ * The watcher knows the event it causes on the source for our own
+ * (watch.c): the kernel learns of the change from the reply.
  */
 static void ops_made(fuse_req_t req, struct inode *p, const char *name,
 		     int err, bool give)
 {
 	if (err) {
-		watch_unexpect(ops_ctx(req), p, name, IN_CREATE);
 		fuse_reply_err(req, err);
 	} else {
 		ops_reply_made(req, p, name, give);
@@ -502,7 +500,6 @@ static void ops_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct inode *p = ops_inode(req, parent);
 
 	ops_umask(req);
-	watch_expect(ops_ctx(req), p, name, IN_CREATE);
 	ops_made(req, p, name, mknodat(p->fd, name, mode, rdev) ? errno : 0, true);
 }
 
@@ -512,7 +509,6 @@ static void ops_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	struct inode *p = ops_inode(req, parent);
 
 	ops_umask(req);
-	watch_expect(ops_ctx(req), p, name, IN_CREATE);
 	ops_made(req, p, name, mkdirat(p->fd, name, mode) ? errno : 0, true);
 }
 
@@ -521,7 +517,6 @@ static void ops_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
 {
 	struct inode *p = ops_inode(req, parent);
 
-	watch_expect(ops_ctx(req), p, name, IN_CREATE);
 	ops_made(req, p, name, symlinkat(target, p->fd, name) ? errno : 0, true);
 }
 
@@ -531,7 +526,6 @@ static void ops_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	struct inode *p = ops_inode(req, newparent), *in = ops_inode(req, ino);
 	int fd = inode_fd(in), err;
 
-	watch_expect(ops_ctx(req), p, newname, IN_CREATE);
 	if (fd < 0)
 		err = -fd;
 	else
@@ -572,10 +566,7 @@ static void ops_remove(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 	if (!(flags & AT_REMOVEDIR))
 		ops_keep_name(ops_ctx(req), p, name, true);
-	watch_expect(ops_ctx(req), p, name, IN_DELETE);
 	err = unlinkat(p->fd, name, flags) ? errno : 0;
-	if (err)
-		watch_unexpect(ops_ctx(req), p, name, IN_DELETE);
 	fuse_reply_err(req, err);
 }
 
@@ -598,25 +589,13 @@ static void ops_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	bool both = flags & RENAME_EXCHANGE;	/* both names, both ways */
 	int err;
 
-	watch_expect(ctx, p, name, IN_MOVED_FROM);
-	watch_expect(ctx, np, newname, IN_MOVED_TO);
 	if (both) {
-		watch_expect(ctx, p, name, IN_MOVED_TO);
-		watch_expect(ctx, np, newname, IN_MOVED_FROM);
 		ops_keep_name(ctx, np, newname, false);
 	} else if (!(flags & RENAME_NOREPLACE)) {
 		ops_keep_name(ctx, np, newname, true);	/* it may be replaced */
 	}
 	ops_keep_name(ctx, p, name, false);
 	err = renameat2(p->fd, name, np->fd, newname, flags) ? errno : 0;
-	if (err) {
-		watch_unexpect(ctx, p, name, IN_MOVED_FROM);
-		watch_unexpect(ctx, np, newname, IN_MOVED_TO);
-		if (both) {
-			watch_unexpect(ctx, p, name, IN_MOVED_TO);
-			watch_unexpect(ctx, np, newname, IN_MOVED_FROM);
-		}
-	}
 	fuse_reply_err(req, err);
 }
 
@@ -750,18 +729,16 @@ static void ops_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
  * here goes to the caller) and causes news for the watcher (watch.c).
  * O_EXCL first is how we know which happened.
  */
-static int ops_create_fd(struct fs_ctx *ctx, struct inode *p, const char *name,
+static int ops_create_fd(struct inode *p, const char *name,
 			 int flags, mode_t mode, bool excl, bool *made)
 {
 	for (int tries = 0; tries < 3; tries++) {
-		int fd;
+		int fd = openat(p->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW,
+				mode);
 
-		watch_expect(ctx, p, name, IN_CREATE);
-		fd = openat(p->fd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
 		*made = fd >= 0;
 		if (fd >= 0)
 			return fd;
-		watch_unexpect(ctx, p, name, IN_CREATE);
 		if (errno != EEXIST || excl)
 			return -errno;
 		fd = openat(p->fd, name, flags | O_NOFOLLOW);
@@ -782,7 +759,7 @@ static void ops_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int fd, ret;
 
 	ops_umask(req);
-	fd = ops_create_fd(ctx, p, name, ops_open_flags(ctx, fi), mode,
+	fd = ops_create_fd(p, name, ops_open_flags(ctx, fi), mode,
 			   fi->flags & O_EXCL, &made);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
@@ -1208,7 +1185,7 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
  * FUSE_SETXATTR_ACL_KILL_SGID would say so: the check is ours.
  *
  * The kernel drops what it knows of the inode's attributes and ACLs
- * itself when we reply, so the inotify event of the change is no news
+ * itself when we reply, so the fanotify event of the change is no news
  * (watch_sent()).  Passed on, it would be harmful as well as useless: an
  * invalidation that reaches the kernel while it is fetching the new
  * attributes for a permission check makes it discard the reply as stale

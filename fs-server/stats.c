@@ -37,7 +37,6 @@ static struct json_object *stats_watch_json(const struct stats_watch *w)
 	struct json_object *o = json_object_new_object();
 	const struct { const char *name; const uint64_t *v; } f[] = {
 		{ "wakeups", &w->wakeups }, { "events", &w->events },
-		{ "repeats", &w->repeats },
 		{ "inval_entries", &w->inval_entries },
 		{ "inval_inodes", &w->inval_inodes },
 		{ "overflows", &w->overflows },

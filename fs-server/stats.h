@@ -27,12 +27,11 @@ enum stats_op {
 
 /* The source watcher's work (watch.c), written by its thread alone */
 struct stats_watch {
-	uint64_t wakeups;	/* batches read from the inotify queue */
+	uint64_t wakeups;	/* batches read from the queues */
 	uint64_t events;	/* events read */
-	uint64_t repeats;	/* events skipped as repeats within a read */
 	uint64_t inval_entries;	/* names invalidated in the kernel */
 	uint64_t inval_inodes;	/* inodes invalidated in the kernel */
-	uint64_t overflows;	/* the inotify queue overflowed */
+	uint64_t overflows;	/* a queue overflowed */
 };
 
 struct stats {

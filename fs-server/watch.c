@@ -5,35 +5,64 @@
  *
  * With long entry and attribute timeouts (cache and passthrough), the
  * kernel would go on believing what it last heard from us while other
- * processes change the source directly.  Every directory the kernel knows
- * about is watched with inotify; a name created, deleted or moved
- * invalidates that entry and the directory's attributes, and a child whose
- * content or attributes changed is invalidated as an inode (attributes and
- * cached pages).
+ * processes change the source directly.  So every inode the kernel knows
+ * about is watched: a name created, deleted or moved in a directory
+ * invalidates that entry and the directory's attributes, and an inode
+ * whose content or attributes changed is invalidated (attributes, and the
+ * cached pages of a file).
+ *
+ * All of it is fanotify, with inode marks, because of what a watch costs
+ * the readers of the source.  A watch on a directory that asks for its
+ * children's events (inotify's IN_MODIFY or IN_ATTRIB; inotify asks for
+ * children on every directory, so any other mark's FS_ATTRIB on the same
+ * directory does too) marks every child dentry "parent watched", and from
+ * then on every read(2) of a file in it, by anyone, goes through
+ * __fsnotify_parent(), which takes and drops a reference on the parent:
+ * here 4 KiB random reads of the source fell from 808k to 650k per
+ * second, and reads through a passthrough mount, which land on the source
+ * file, lost as much.  So no mark here asks for children's events:
+ *
+ * - names: a mark on each directory for FAN_CREATE, FAN_DELETE and
+ *   FAN_MOVED_* of its entries, and FAN_ATTRIB of itself, in a group that
+ *   reports the directory's file handle and the name (FAN_REPORT_DFID_NAME);
+ * - content and attributes: a mark on each other inode itself for
+ *   FAN_MODIFY, FAN_ATTRIB and FAN_CLOSE_WRITE, in a group that reports
+ *   the inode's file handle (FAN_REPORT_FID), without the parent and name
+ *   that would cost each write a lookup of its parent.
+ *
+ * A table maps file handles to our inodes.  So a write made through a hard
+ * link in a directory the kernel never looked in is seen too, which a
+ * directory watch could not do.  A mark on an inode held by descriptor is
+ * evictable (the descriptor pins the inode, and the mark goes with it once
+ * the descriptor is closed); one on an inode held by handle or by name
+ * pins the inode, lest it be evicted and its mark with it, and is removed
+ * when the kernel forgets the inode.
  *
  * Changes made through the mount come back as events too, and must not
- * throw away what the kernel has just been told.  So the server expects
- * the name events of its own namespace changes (watch_expect(), one event
- * each, withdrawn if the change failed, forgotten after a second), and
- * each inode remembers the ctime and size last sent to the kernel, or,
- * in cache mode, those a file written through the mount had when it was
- * closed (its data is in the kernel's pages): an event that leaves both
- * so is one the kernel knows of.  Wherever
- * this bookkeeping is unsure, it errs towards invalidating, which costs a
+ * throw away what the kernel has just been told.  A name event tells who
+ * made the change: one of the server's own (its pid) is a change the
+ * kernel made through us and knows of.  fanotify merges events of one
+ * name only when the same process caused them, so an event is all ours or
+ * all news.  For content and attributes the process is no guide (a write
+ * through a passthrough mount is made by the writer, and the server
+ * changes some attributes without the kernel's knowledge, as when it
+ * clears setuid at an open): each inode remembers the ctime and size last
+ * sent to the kernel, or, in cache mode, those a file written through the
+ * mount had when it was closed (its data is in the kernel's pages), and an
+ * event that leaves both so is one the kernel knows of.  Wherever this
+ * bookkeeping is unsure, it errs towards invalidating, which costs a
  * lookup, never a wrong answer.  While a file is open for writing through
  * the mount, only its attributes are invalidated on a change, not its
  * pages: a writer behind the mount and one through it at once see each
  * other's data only after the file is closed through the mount.
  *
  * Writes through a passthrough mount reach the source file directly and
- * raise IN_MODIFY as any other writer's would, one event per write(2).
+ * raise FAN_MODIFY as any other writer's would, one event per write(2).
  * Read at once, each would wake the watcher: at 4 KiB writes that costs
  * more than the write itself.  So after each batch the watcher rests
- * WATCH_SETTLE_NS, away from the inotify queue: the kernel merges an event
- * equal to the last one queued, nobody is waiting to be woken, and a
- * change behind the mount is still seen within a few milliseconds.  What
- * one read(2) of the queue repeats for one name (the kernel merges only
- * neighbours) is handled once.
+ * WATCH_SETTLE_NS, away from its queues: the kernel merges the events of
+ * one inode into the one still queued, nobody is waiting to be woken, and
+ * a change behind the mount is still seen within a few milliseconds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,81 +73,309 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/inotify.h>
+#include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
 #include "watch.h"
 
-#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
-			 IN_ATTRIB | IN_MODIFY | IN_CLOSE_WRITE | IN_ONLYDIR | \
-			 IN_EXCL_UNLINK)
-#define WATCH_NAMES	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO)
-#define WATCH_EXPECTS	256		/* own changes in flight */
-#define WATCH_EXPECT_NS	1000000000LL	/* an expectation lives 1 s */
-#define WATCH_SETTLE_NS	5000000		/* rest between batches: 5 ms */
-#define WATCH_SEEN	64		/* child events remembered per batch */
+#ifndef AT_HANDLE_FID
+#define AT_HANDLE_FID	0x200	/* Linux 6.5: the handle fanotify reports */
+#endif
 
-struct watch_expect {
-	const struct inode *dir;	/* NULL: free slot */
-	uint32_t mask;
-	int64_t until_ns;
-	char name[NAME_MAX + 1];
+#define WATCH_NAMES	(FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO)
+#define WATCH_DIR	(WATCH_NAMES | FAN_ATTRIB | FAN_ONDIR)
+#define WATCH_FILE	(FAN_MODIFY | FAN_ATTRIB | FAN_CLOSE_WRITE)
+#define WATCH_SETTLE_NS	5000000		/* rest between batches: 5 ms */
+#define WATCH_MIN_BUCKETS 1024
+
+/* An inode's mark, found by the file handle its events carry */
+struct watch_mark {
+	struct watch_mark *next;	/* hash chain */
+	struct inode *in;
+	uint64_t hash;
+	bool pinned;		/* not evictable: remove it when @in goes */
+	int fsid[2];
+	int type;		/* the handle's */
+	unsigned int bytes;
+	unsigned char handle[];
+};
+
+/* Stands in inode->mark for an inode that cannot be marked */
+static struct watch_mark watch_unmarkable;
+
+/* The fsid fanotify reports for a device, as statfs(2) gives it */
+struct watch_fsid {
+	dev_t dev;
+	int fsid[2];
 };
 
 struct watch {
-	int fd;
+	int names;		/* fanotify group: names in directories */
+	int inodes;		/* fanotify group: content and attributes */
 	int stop_fd;		/* an eventfd: readable when the thread must end */
+	pid_t self;		/* the server, as events name it */
+	int fid_flags;		/* AT_HANDLE_FID, where the kernel has it */
 	pthread_t thread;
 	struct fuse_session *se;
 	struct fs_ctx *ctx;
-	pthread_mutex_t lock;	/* by_wd, and inodes while we use them */
-	struct inode **by_wd;	/* inotify watch descriptor -> directory */
-	size_t nwd;
-	struct watch_expect expect[WATCH_EXPECTS];
+	pthread_mutex_t lock;	/* what follows, and inodes while we use them */
+	struct watch_mark **marks;	/* by handle */
+	size_t nbuckets;	/* power of two */
+	size_t nmarks;
+	struct watch_fsid *fsids;
+	size_t nfsids;
 };
 
-/**
- * watch_dir() - watch a directory the kernel now knows about
- * @ctx:	the server
- * @in:	a directory inode
- */
-void watch_dir(struct fs_ctx *ctx, struct inode *in)
+/* FNV-1a of a file handle and the file system it is of, never 0 */
+static uint64_t watch_hash(const int fsid[2], int type, const unsigned char *h,
+			   unsigned int bytes)
 {
-	struct watch *w = ctx->watch;
-	char path[FS_PROC_PATH];
-	int wd;
+	const int key[3] = { fsid[0], fsid[1], type };
+	const unsigned char *k = (const unsigned char *)key;
+	uint64_t x = 0xcbf29ce484222325ULL;
 
-	if (!w || in->type != S_IFDIR || in->wd > 0)
-		return;
-	fs_proc_path(path, in->fd);
-	wd = inotify_add_watch(w->fd, path, WATCH_MASK);
-	if (wd < 0) {
+	for (size_t i = 0; i < sizeof(key); i++)
+		x = (x ^ k[i]) * 0x100000001b3ULL;
+	for (unsigned int i = 0; i < bytes; i++)
+		x = (x ^ h[i]) * 0x100000001b3ULL;
+	return x | 1;
+}
+
+/* The mark of the inode an event names by @fsid and @h; under the lock. */
+static struct watch_mark *watch_mark_find(struct watch *w, const int fsid[2],
+					  const struct file_handle *h)
+{
+	uint64_t hash = watch_hash(fsid, h->handle_type, h->f_handle,
+				   h->handle_bytes);
+	struct watch_mark *m;
+
+	if (!w->nbuckets)
+		return NULL;
+	for (m = w->marks[hash & (w->nbuckets - 1)]; m; m = m->next)
+		if (m->hash == hash && m->type == h->handle_type &&
+		    m->bytes == h->handle_bytes && m->fsid[0] == fsid[0] &&
+		    m->fsid[1] == fsid[1] &&
+		    !memcmp(m->handle, h->f_handle, h->handle_bytes))
+			return m;
+	return NULL;
+}
+
+/* Put @m in the table; under the lock.  False when memory ran out. */
+static bool watch_mark_insert(struct watch *w, struct watch_mark *m)
+{
+	if (w->nmarks >= 2 * w->nbuckets) {
+		size_t n = w->nbuckets ? w->nbuckets * 2 : WATCH_MIN_BUCKETS;
+		struct watch_mark **b = calloc(n, sizeof(*b));
+
+		if (b) {
+			for (size_t i = 0; i < w->nbuckets; i++) {
+				struct watch_mark *x = w->marks[i], *next;
+
+				for (; x; x = next) {
+					next = x->next;
+					x->next = b[x->hash & (n - 1)];
+					b[x->hash & (n - 1)] = x;
+				}
+			}
+			free(w->marks);
+			w->marks = b;
+			w->nbuckets = n;
+		} else if (!w->nbuckets) {
+			return false;
+		}		/* else longer chains, still correct */
+	}
+	m->next = w->marks[m->hash & (w->nbuckets - 1)];
+	w->marks[m->hash & (w->nbuckets - 1)] = m;
+	w->nmarks++;
+	return true;
+}
+
+/* Take @m out of the table; under the lock. */
+static void watch_mark_remove(struct watch *w, struct watch_mark *m)
+{
+	struct watch_mark **pp = &w->marks[m->hash & (w->nbuckets - 1)];
+
+	while (*pp && *pp != m)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = m->next;
+		w->nmarks--;
+	}
+}
+
+/*
+ * The fsid of @in's file system, as fanotify will report it, from @fd (of
+ * the same file system) the first time the device is met; under the lock.
+ */
+static int watch_fsid(struct watch *w, const struct inode *in, int fd,
+		      int fsid[2])
+{
+	struct watch_fsid *f;
+	struct statfs sfs;
+
+	for (size_t i = 0; i < w->nfsids; i++)
+		if (w->fsids[i].dev == in->dev) {
+			memcpy(fsid, w->fsids[i].fsid, sizeof(w->fsids[i].fsid));
+			return 0;
+		}
+	if (fstatfs(fd, &sfs))
+		return -errno;
+	f = realloc(w->fsids, (w->nfsids + 1) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	w->fsids = f;
+	f[w->nfsids].dev = in->dev;
+	memcpy(f[w->nfsids].fsid, &sfs.f_fsid, sizeof(f->fsid));
+	memcpy(fsid, f[w->nfsids].fsid, sizeof(f->fsid));
+	w->nfsids++;
+	return 0;
+}
+
+/*
+ * Into @m, the handle fanotify will report for @name in @dirfd, or for
+ * @dirfd itself when @name is "".
+ */
+static int watch_handle(struct watch *w, int dirfd, const char *name,
+			struct watch_mark *m)
+{
+	char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ]
+		__attribute__((aligned(__alignof__(struct file_handle))));
+	struct file_handle *h = (struct file_handle *)buf;
+	int flags = *name ? 0 : AT_EMPTY_PATH, mnt_id;
+	int fid = __atomic_load_n(&w->fid_flags, __ATOMIC_RELAXED);
+
+	h->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(dirfd, name, h, &mnt_id, flags | fid)) {
+		if (errno != EINVAL || !fid)
+			return -errno;
+		/* before Linux 6.5, which reports the plain handle */
+		__atomic_store_n(&w->fid_flags, 0, __ATOMIC_RELAXED);
+		h->handle_bytes = MAX_HANDLE_SZ;
+		if (name_to_handle_at(dirfd, name, h, &mnt_id, flags))
+			return -errno;
+	}
+	m->type = h->handle_type;
+	m->bytes = h->handle_bytes;
+	memcpy(m->handle, h->f_handle, h->handle_bytes);
+	return 0;
+}
+
+/*
+ * Mark @in, a directory by its own descriptor, another inode as @name in
+ * @parent.  Return: the mark, not yet in the table, or NULL when @in cannot
+ * be marked (a message says why, once).
+ */
+static struct watch_mark *watch_mark_new(struct watch *w, struct inode *in,
+					 struct inode *parent, const char *name)
+{
+	bool dir = in->type == S_IFDIR;
+	int fd = __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE);
+	unsigned int flags = FAN_MARK_ADD | FAN_MARK_DONT_FOLLOW;
+	int group = dir ? w->names : w->inodes;
+	uint64_t mask = dir ? WATCH_DIR : WATCH_FILE;
+	struct watch_mark *m;
+	int dirfd, ret;
+
+	if (!dir && !parent)
+		return NULL;
+	m = calloc(1, sizeof(*m) + MAX_HANDLE_SZ);
+	if (!m)
+		return NULL;
+	/* an O_PATH descriptor is no mark's object, but "." in it is */
+	dirfd = dir ? in->fd : parent->fd;
+	if (dir)
+		name = ".";
+	/* held by descriptor: the descriptor pins the inode, and its mark
+	 * can go with it; otherwise the mark must pin the inode itself */
+	m->pinned = fd < 0;
+	if (!m->pinned)
+		flags |= FAN_MARK_EVICTABLE;
+	ret = fanotify_mark(group, flags, mask, dirfd, name) ? -errno : 0;
+	if (ret == -EEXIST && !m->pinned) {
+		/* a pinned mark left from an earlier life of the inode */
+		m->pinned = true;
+		ret = fanotify_mark(group, flags & ~FAN_MARK_EVICTABLE, mask,
+				    dirfd, name) ? -errno : 0;
+	}
+	if (!ret)
+		ret = fd >= 0 ? watch_handle(w, fd, "", m) :
+				watch_handle(w, dirfd, name, m);
+	if (!ret) {
+		pthread_mutex_lock(&w->lock);
+		ret = watch_fsid(w, in, fd >= 0 ? fd : dirfd, m->fsid);
+		pthread_mutex_unlock(&w->lock);
+	}
+	if (ret) {
 		static bool warned;
 
 		if (log_first(&warned))
-			warn_perror(errno, "watch: cannot watch more directories (fs.inotify.max_user_watches); changes behind the mount may be seen late");
-		return;
+			warn_perror(-ret, "watch: cannot watch a file of the source with fanotify%s; changes behind the mount may be seen late",
+				    ret == -ENOSPC ? " (fs.fanotify.max_user_marks)" : "");
+		free(m);
+		return NULL;
 	}
-	pthread_mutex_lock(&w->lock);
-	if ((size_t)wd >= w->nwd) {
-		size_t n = (size_t)wd * 2 + 64;
-		struct inode **m = realloc(w->by_wd, n * sizeof(*m));
+	m->in = in;
+	m->hash = watch_hash(m->fsid, m->type, m->handle, m->bytes);
+	return m;
+}
 
-		if (!m) {
-			pthread_mutex_unlock(&w->lock);
-			inotify_rm_watch(w->fd, wd);
-			return;
-		}
-		memset(m + w->nwd, 0, (n - w->nwd) * sizeof(*m));
-		w->by_wd = m;
-		w->nwd = n;
+/**
+ * watch_inode() - watch an inode the kernel now knows about
+ * @ctx:	the server
+ * @in:	the inode
+ * @parent:	the directory it was found in, or NULL for the root
+ * @name:	its name there
+ */
+void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
+		 const char *name)
+{
+	struct watch *w = ctx->watch;
+	struct watch_mark *m;
+
+	if (!w || __atomic_load_n(&in->mark, __ATOMIC_ACQUIRE))
+		return;
+	m = watch_mark_new(w, in, parent, name);
+	pthread_mutex_lock(&w->lock);
+	if (in->mark) {
+		/* another thread was first: the kernel's mark is the same */
+		free(m);
+	} else if (!m || !watch_mark_insert(w, m)) {
+		free(m);
+		__atomic_store_n(&in->mark, &watch_unmarkable, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&in->mark, m, __ATOMIC_RELEASE);
 	}
-	w->by_wd[wd] = in;
-	in->wd = wd;
 	pthread_mutex_unlock(&w->lock);
+}
+
+/*
+ * Remove the pinned mark of @in (never a directory), which the inode
+ * table is about to free.
+ */
+static void watch_unpin(struct watch *w, struct inode *in)
+{
+	struct stat st;
+	int fd = in->fd;
+
+	if (fd < 0 && in->handle)
+		fd = open_by_handle_at(in->mnt_fd, in->handle, O_PATH | O_CLOEXEC);
+	if (fd >= 0) {
+		char path[FS_PROC_PATH];
+
+		fs_proc_path(path, fd);
+		fanotify_mark(w->inodes, FAN_MARK_REMOVE, WATCH_FILE, AT_FDCWD, path);
+		if (fd != in->fd)
+			close(fd);
+	} else if (in->at &&
+		   !fstatat(in->at->parent->fd, in->at->name, &st, AT_SYMLINK_NOFOLLOW) &&
+		   st.st_dev == in->dev && st.st_ino == in->ino) {
+		fanotify_mark(w->inodes, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW,
+			      WATCH_FILE, in->at->parent->fd, in->at->name);
+	}	/* else gone, and its mark with it, or out of reach */
 }
 
 /**
@@ -130,15 +387,21 @@ void watch_forget(struct inode *in, void *arg)
 {
 	struct fs_ctx *ctx = arg;
 	struct watch *w = ctx->watch;
+	struct watch_mark *m;
 
-	if (!w || in->wd <= 0)
+	if (!w)
 		return;
 	pthread_mutex_lock(&w->lock);
-	if ((size_t)in->wd < w->nwd && w->by_wd[in->wd] == in)
-		w->by_wd[in->wd] = NULL;
-	inotify_rm_watch(w->fd, in->wd);
-	in->wd = 0;
+	m = in->mark;
+	in->mark = NULL;
+	if (m == &watch_unmarkable)
+		m = NULL;
+	if (m)
+		watch_mark_remove(w, m);
 	pthread_mutex_unlock(&w->lock);
+	if (m && m->pinned)
+		watch_unpin(w, in);
+	free(m);
 }
 
 static int64_t watch_ctime_ns(const struct stat *st)
@@ -187,77 +450,6 @@ static bool watch_as_sent(const struct inode *in, const struct stat *st)
 	       __atomic_load_n(&in->sent_size, __ATOMIC_RELAXED) == st->st_size;
 }
 
-/**
- * watch_expect() - the server is about to change @name in @dir itself:
- * the inotify event it will cause is no news to the kernel
- * @ctx:	the server
- * @dir:	the directory
- * @name:	the name
- * @mask:	the event it will cause (IN_CREATE, IN_DELETE, IN_MOVED_*)
- *
- * When every slot is taken the expectation is not kept, and the event will
- * invalidate as if someone else had made the change.
- */
-void watch_expect(struct fs_ctx *ctx, struct inode *dir, const char *name,
-		  uint32_t mask)
-{
-	struct watch *w = ctx->watch;
-	int64_t now = (int64_t)clock_ns();
-
-	if (!w || strlen(name) > NAME_MAX)
-		return;
-	pthread_mutex_lock(&w->lock);
-	for (int i = 0; i < WATCH_EXPECTS; i++) {
-		struct watch_expect *e = &w->expect[i];
-
-		if (e->dir && e->until_ns > now)
-			continue;
-		e->dir = dir;
-		e->mask = mask;
-		e->until_ns = now + WATCH_EXPECT_NS;
-		strcpy(e->name, name);
-		break;
-	}
-	pthread_mutex_unlock(&w->lock);
-}
-
-/* Take the expectation matching an event; true when there was one. */
-static bool watch_take(struct watch *w, const struct inode *dir,
-		       const char *name, uint32_t mask)
-{
-	int64_t now = (int64_t)clock_ns();
-
-	for (int i = 0; i < WATCH_EXPECTS; i++) {
-		struct watch_expect *e = &w->expect[i];
-
-		if (e->dir == dir && (e->mask & mask) && e->until_ns > now &&
-		    !strcmp(e->name, name)) {
-			e->dir = NULL;
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
- * watch_unexpect() - the change announced by watch_expect() failed
- * @ctx:	the server
- * @dir:	the directory
- * @name:	the name
- * @mask:	the event announced
- */
-void watch_unexpect(struct fs_ctx *ctx, struct inode *dir, const char *name,
-		    uint32_t mask)
-{
-	struct watch *w = ctx->watch;
-
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->lock);
-	watch_take(w, dir, name, mask);
-	pthread_mutex_unlock(&w->lock);
-}
-
 /* The watcher's counters have one writer, this thread; --stats reads them. */
 static void watch_count(uint64_t *c, uint64_t n)
 {
@@ -266,161 +458,196 @@ static void watch_count(uint64_t *c, uint64_t n)
 
 /* What one event asks of the kernel, decided under the lock. */
 struct watch_todo {
-	fuse_ino_t dir;		/* the directory */
-	bool dir_attr;		/* invalidate its attributes */
-	bool entry;		/* invalidate the entry dir/name */
-	fuse_ino_t child;	/* invalidate this inode, or 0 */
-	bool child_data;	/* its pages too, not only its attributes */
+	fuse_ino_t dir;		/* a directory whose entry @name changed */
+	const char *name;
+	fuse_ino_t inode;	/* invalidate this inode's attributes, or 0 */
+	bool data;		/* its pages too */
 };
 
-static void watch_event(struct watch *w, const struct inotify_event *ev)
+/* Errors mean the kernel has forgotten the node already: fine. */
+static void watch_send(struct watch *w, const struct watch_todo *todo)
 {
-	struct watch_todo todo = { 0 };
-	struct inode *dir, *child;
-	struct stat st;
-
-	if (ev->mask & IN_Q_OVERFLOW) {
-		watch_count(&w->ctx->stats.watch.overflows, 1);
-		warn("watch: inotify queue overflowed; some changes behind the mount may be seen late");
-		return;
-	}
-	pthread_mutex_lock(&w->lock);
-	dir = ev->wd > 0 && (size_t)ev->wd < w->nwd ? w->by_wd[ev->wd] : NULL;
-	if (!dir) {
-		pthread_mutex_unlock(&w->lock);
-		return;
-	}
-	todo.dir = fs_nodeid(w->ctx, dir);
-	if (ev->len && (ev->mask & WATCH_NAMES)) {
-		/* a name came or went: news unless we made it so */
-		if (!watch_take(w, dir, ev->name, ev->mask & WATCH_NAMES))
-			todo.entry = todo.dir_attr = true;
-	} else if (!ev->len) {
-		/* the directory itself */
-		todo.dir_attr = fstatat(dir->fd, "", &st, AT_EMPTY_PATH) ||
-				!watch_as_sent(dir, &st);
-	} else if (!fstatat(dir->fd, ev->name, &st, AT_SYMLINK_NOFOLLOW)) {
-		/* a child's content or attributes */
-		child = inode_find(&w->ctx->inodes, st.st_dev, st.st_ino);
-		if (child && !watch_as_sent(child, &st)) {
-			todo.child = fs_nodeid(w->ctx, child);
-			todo.child_data = !__atomic_load_n(&child->writers,
-							   __ATOMIC_RELAXED);
-		}
-	}
-	pthread_mutex_unlock(&w->lock);
-
-	/* Errors mean the kernel has forgotten the node already: fine. */
-	if (todo.entry)
-		fuse_lowlevel_notify_inval_entry(w->se, todo.dir, ev->name,
-						 strlen(ev->name));
-	if (todo.child)
-		fuse_lowlevel_notify_inval_inode(w->se, todo.child,
-						 todo.child_data ? 0 : -1, 0);
-	if (todo.dir_attr)
-		fuse_lowlevel_notify_inval_inode(w->se, todo.dir, -1, 0);
-	watch_count(&w->ctx->stats.watch.inval_entries, todo.entry);
-	watch_count(&w->ctx->stats.watch.inval_inodes,
-		    !!todo.child + todo.dir_attr);
+	if (todo->name)
+		fuse_lowlevel_notify_inval_entry(w->se, todo->dir, todo->name,
+						 strlen(todo->name));
+	if (todo->inode)
+		fuse_lowlevel_notify_inval_inode(w->se, todo->inode,
+						 todo->data ? 0 : -1, 0);
+	watch_count(&w->ctx->stats.watch.inval_entries, !!todo->name);
+	watch_count(&w->ctx->stats.watch.inval_inodes, !!todo->inode);
 }
-
-/* FNV-1a of an event's directory and name, never 0 */
-static uint64_t watch_key(const struct inotify_event *ev)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint32_t)ev->wd;
-
-	for (const char *c = ev->name; *c; c++)
-		h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
-	return h | 1;
-}
-
-/* Child events handled in one read's worth of events */
-struct watch_seen {
-	uint64_t key[WATCH_SEEN];
-	unsigned int n;
-};
 
 /*
- * A child's content or attributes: true when the same name had such an
- * event earlier in the same read.  Handling that one looked at the file
- * after both had happened, which does for both.  A name event is never
- * skipped and empties the set: what follows may be about another file
- * under the same name.
+ * The inode an event is about: the handle in its first information record
+ * (FAN_EVENT_INFO_TYPE_FID or _DFID_NAME), and after it the name.  Return:
+ * false when the event is not of that form.
  */
-static bool watch_repeat(struct watch_seen *seen, const struct inotify_event *ev)
+static bool watch_event_fid(const struct fanotify_event_metadata *ev,
+			    const struct fanotify_event_info_fid **fid,
+			    const struct file_handle **h, const char **name)
 {
-	uint64_t key;
-	size_t i;
+	size_t len = ev->event_len - sizeof(*ev), hlen;
 
-	if (!ev->len || (ev->mask & (WATCH_NAMES | IN_Q_OVERFLOW))) {
-		if (ev->len || (ev->mask & IN_Q_OVERFLOW))
-			memset(seen, 0, sizeof(*seen));
+	*fid = (const void *)(ev + 1);
+	if (ev->event_len < sizeof(*ev) || len < sizeof(**fid) + sizeof(**h) ||
+	    (*fid)->hdr.len > len)
+		return false;
+	*h = (const struct file_handle *)(*fid)->handle;
+	hlen = sizeof(**fid) + sizeof(**h) + (*h)->handle_bytes;
+	if (hlen > (*fid)->hdr.len)
+		return false;
+	*name = NULL;
+	if ((*fid)->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME) {
+		*name = (const char *)(*fid) + hlen;
+		if (hlen >= (*fid)->hdr.len ||
+		    !memchr(*name, '\0', (*fid)->hdr.len - hlen))
+			return false;
+	} else if ((*fid)->hdr.info_type != FAN_EVENT_INFO_TYPE_FID) {
 		return false;
 	}
-	key = watch_key(ev);
-	for (i = key % WATCH_SEEN; seen->key[i]; i = (i + 1) % WATCH_SEEN)
-		if (seen->key[i] == key)
-			return true;
-	/* keep a free slot, so that the search ends */
-	if (seen->n < WATCH_SEEN - 1) {
-		seen->key[i] = key;
-		seen->n++;
+	return true;
+}
+
+/*
+ * An event: a name in a directory came or went, news unless the server
+ * made the change; or an inode's content or attributes changed (a
+ * directory's reported as its name "."), news unless the kernel was told
+ * of it.  Return: false when the event is of an unknown form.
+ */
+static bool watch_event(struct watch *w, const struct fanotify_event_metadata *ev)
+{
+	const struct fanotify_event_info_fid *fid;
+	struct watch_todo todo = { 0 };
+	const struct file_handle *h;
+	const char *name;
+	struct watch_mark *m;
+	struct stat st;
+
+	if (ev->mask & FAN_Q_OVERFLOW) {
+		watch_count(&w->ctx->stats.watch.overflows, 1);
+		warn("watch: fanotify queue overflowed; some changes behind the mount may be seen late");
+		return true;
 	}
-	return false;
+	if (!watch_event_fid(ev, &fid, &h, &name))
+		return false;
+	pthread_mutex_lock(&w->lock);
+	m = watch_mark_find(w, fid->fsid.val, h);
+	if (!m) {
+		/* an inode forgotten meanwhile */
+	} else if (name && strcmp(name, ".")) {
+		if ((ev->mask & WATCH_NAMES) && ev->pid != w->self) {
+			todo.dir = todo.inode = fs_nodeid(w->ctx, m->in);
+			todo.name = name;
+		}
+	} else if (inode_stat(m->in, &st) || !watch_as_sent(m->in, &st)) {
+		todo.inode = fs_nodeid(w->ctx, m->in);
+		todo.data = m->in->type == S_IFREG &&
+			    !__atomic_load_n(&m->in->writers, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&w->lock);
+	watch_send(w, &todo);
+	return true;
+}
+
+/* Read what the queue of @group holds; false on a failure that ends us. */
+static bool watch_read(struct watch *w, int group)
+{
+	char buf[64 * (sizeof(struct fanotify_event_metadata) +
+		       sizeof(struct fanotify_event_info_fid) +
+		       sizeof(struct file_handle) + MAX_HANDLE_SZ + NAME_MAX + 1)]
+		__attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	ssize_t n;
+
+	while ((n = read(group, buf, sizeof(buf))) > 0) {
+		const struct fanotify_event_metadata *ev = (const void *)buf;
+
+		for (; FAN_EVENT_OK(ev, n); ev = FAN_EVENT_NEXT(ev, n)) {
+			watch_count(&w->ctx->stats.watch.events, 1);
+			if (ev->fd >= 0)
+				close(ev->fd);	/* never, with file handles */
+			if (ev->vers != FANOTIFY_METADATA_VERSION ||
+			    !watch_event(w, ev)) {
+				static bool warned;
+
+				if (log_first(&warned))
+					warn("watch: a fanotify event of an unknown form (version %u, mask %#llx) skipped",
+					     ev->vers, (unsigned long long)ev->mask);
+			}
+		}
+	}
+	if (n < 0 && errno != EINTR && errno != EAGAIN) {
+		err_perror(errno, "watcher: read");
+		return false;
+	}
+	return true;
 }
 
 static void *watch_main(void *arg)
 {
 	struct watch *w = arg;
-	char buf[64 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
-		__attribute__((aligned(__alignof__(struct inotify_event))));
-	struct stats_watch *st = &w->ctx->stats.watch;
-	struct watch_seen seen;
-	struct pollfd pfd[2] = {
-		{ .fd = w->fd, .events = POLLIN },
+	struct pollfd pfd[3] = {
 		{ .fd = w->stop_fd, .events = POLLIN },
+		{ .fd = w->names, .events = POLLIN },
+		{ .fd = w->inodes, .events = POLLIN },
 	};
 
 	for (;;) {
 		const struct timespec settle = { 0, WATCH_SETTLE_NS };
-		ssize_t n;
 
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			err_perror(errno, "watcher: poll");
 			break;
 		}
-		if (pfd[1].revents)
+		if (pfd[0].revents)
 			break;
-		/* one batch: what the queue holds now */
-		watch_count(&st->wakeups, 1);
-		while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
-			memset(&seen, 0, sizeof(seen));
-			for (char *p = buf; p < buf + n; ) {
-				const struct inotify_event *ev = (const void *)p;
-
-				watch_count(&st->events, 1);
-				if (watch_repeat(&seen, ev))
-					watch_count(&st->repeats, 1);
-				else
-					watch_event(w, ev);
-				p += sizeof(*ev) + ev->len;
-			}
-		}
-		if (n < 0 && errno != EINTR && errno != EAGAIN) {
-			err_perror(errno, "watcher: read");
+		/* one batch: what the queues hold now */
+		watch_count(&w->ctx->stats.watch.wakeups, 1);
+		if (!watch_read(w, w->names) || !watch_read(w, w->inodes))
 			break;
-		}
 		/* rest, but not from stopping */
-		if (ppoll(&pfd[1], 1, &settle, NULL) > 0)
+		if (ppoll(pfd, 1, &settle, NULL) > 0)
 			break;
 	}
 	return NULL;
 }
 
+/*
+ * A fanotify group that reports events by file handle (@report), with no
+ * limit on its queue and marks where we may.  Return: it, or -errno.
+ */
+static int watch_group(unsigned int report)
+{
+	unsigned int flags = FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | report;
+	int fd = fanotify_init(flags | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS,
+			       O_RDONLY);
+
+	/* without CAP_SYS_ADMIN: fs.fanotify.max_queued_events and
+	 * max_user_marks apply */
+	if (fd < 0 && errno == EPERM)
+		fd = fanotify_init(flags, O_RDONLY);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Free the table of marks, and the inodes' pointers into it. */
+static void watch_free_marks(struct watch *w)
+{
+	for (size_t i = 0; i < w->nbuckets; i++) {
+		struct watch_mark *m = w->marks[i], *next;
+
+		for (; m; m = next) {
+			next = m->next;
+			m->in->mark = NULL;
+			free(m);
+		}
+	}
+	free(w->marks);
+	free(w->fsids);
+}
+
 /**
- * watch_start() - watch the root, and from now on every directory looked up
+ * watch_start() - watch the root, and from now on every inode looked up
  * @ctx:	the server
  * @se:	its session, for the invalidation notices
  *
@@ -433,27 +660,44 @@ int watch_start(struct fs_ctx *ctx, struct fuse_session *se)
 
 	if (!w)
 		return -ENOMEM;
-	w->fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	w->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (w->fd < 0 || w->stop_fd < 0) {
-		ret = -errno;
-		if (w->fd >= 0)
-			close(w->fd);
-		free(w);
-		return ret;
+	w->names = watch_group(FAN_REPORT_DFID_NAME);
+	if (w->names < 0) {
+		ret = w->names;
+		goto err_free;
 	}
+	w->inodes = watch_group(FAN_REPORT_FID);
+	if (w->inodes < 0) {
+		ret = w->inodes;
+		goto err_close_names;
+	}
+	w->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (w->stop_fd < 0) {
+		ret = -errno;
+		goto err_close_inodes;
+	}
+	w->self = getpid();
+	w->fid_flags = AT_HANDLE_FID;
 	w->se = se;
 	w->ctx = ctx;
 	pthread_mutex_init(&w->lock, NULL);
 	ctx->watch = w;
-	watch_dir(ctx, &ctx->inodes.root);
+	watch_inode(ctx, &ctx->inodes.root, NULL, NULL);
 	ret = -pthread_create(&w->thread, NULL, watch_main, w);
-	if (ret) {
-		ctx->watch = NULL;
-		close(w->fd);
-		close(w->stop_fd);
-		free(w);
-	}
+	if (ret)
+		goto err_destroy;
+	return 0;
+
+err_destroy:
+	ctx->watch = NULL;
+	watch_free_marks(w);
+	pthread_mutex_destroy(&w->lock);
+	close(w->stop_fd);
+err_close_inodes:
+	close(w->inodes);
+err_close_names:
+	close(w->names);
+err_free:
+	free(w);
 	return ret;
 }
 
@@ -474,9 +718,11 @@ void watch_stop(struct fs_ctx *ctx)
 	}
 	pthread_join(w->thread, NULL);
 	ctx->watch = NULL;
-	close(w->fd);
+	/* closing the groups removes their marks, pinned or not */
+	close(w->names);
+	close(w->inodes);
 	close(w->stop_fd);
-	free(w->by_wd);
+	watch_free_marks(w);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }

@@ -9,14 +9,11 @@
 
 int watch_start(struct fs_ctx *ctx, struct fuse_session *se);
 void watch_stop(struct fs_ctx *ctx);
-void watch_dir(struct fs_ctx *ctx, struct inode *in);
+void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
+		 const char *name);
 void watch_forget(struct inode *in, void *arg);
 void watch_sent(struct inode *in, const struct stat *st);
 void watch_hold(struct fs_ctx *ctx);
 void watch_release(struct fs_ctx *ctx);
-void watch_expect(struct fs_ctx *ctx, struct inode *dir, const char *name,
-		  uint32_t mask);
-void watch_unexpect(struct fs_ctx *ctx, struct inode *dir, const char *name,
-		    uint32_t mask);
 
 #endif /* HK_FS_WATCH_H */

@@ -154,17 +154,22 @@ now_ms() {
 for mode in cache passthrough; do
 	s="$T/behind-$mode"
 	m="$T/mnt-behind-$mode"
-	mkdir -p "$s/d"
+	mkdir -p "$s/d" "$s/l" "$s/hidden"
 	echo v1 >"$s/f"
 	echo gone >"$s/d/old"
+	echo listed >"$s/l/only"
+	echo h1 >"$s/h"
+	ln "$s/h" "$s/hidden/h"
 	if ! serve "$m" --fast-path "$mode" "$s"; then
 		ok 1 "$mode: mounts for the watcher test"
 		continue
 	fi
-	# the kernel caches all of this now
-	cat "$m/f" >/dev/null
+	# the kernel caches all of this now; l/only is known from a listing
+	# alone (the server holds it by name), and hidden/ not at all
+	cat "$m/f" "$m/h" >/dev/null
 	ls "$m/d" >/dev/null
-	stat "$m/f" "$m/d/old" >/dev/null
+	find "$m/l" >/dev/null
+	stat "$m/f" "$m/d/old" "$m/d" "$m/l/only" >/dev/null
 
 	t0=$(now_ms)
 	echo "v2, longer than v1" >"$s/f"
@@ -172,21 +177,28 @@ for mode in cache passthrough; do
 	touch "$s/d/new"
 	rm "$s/d/old"
 	mkdir "$s/sub"
+	chmod 700 "$s/d"
+	chmod 640 "$s/l/only"
+	echo "h2, through the other link" >"$s/hidden/h"
 	seen=1
 	i=0
 	while [ $i -lt 200 ]; do
 		if [ "$(cat "$m/f")" = "v2, longer than v1" ] &&
 		   [ "$(stat -c %a "$m/f")" = 600 ] &&
 		   [ "$(ls "$m/d")" = new ] && [ -d "$m/sub" ] &&
-		   [ ! -e "$m/d/old" ]; then
+		   [ ! -e "$m/d/old" ] &&
+		   [ "$(stat -c %a "$m/d")" = 700 ] &&
+		   [ "$(stat -c %a "$m/l/only")" = 640 ] &&
+		   [ "$(stat -c %s "$m/h")" = 27 ]; then
 			seen=0
 			break
 		fi
 		sleep 0.01
 		i=$((i + 1))
 	done
-	ok "$seen" "$mode: content, size, mode, new, removed and made entries in SOURCE show through the mount"
+	ok "$seen" "$mode: content, size, mode, new, removed and made entries, a directory's mode, a listed file's mode, a write through a link elsewhere: all in SOURCE, all show through the mount"
 	diag "$mode: seen $(( $(now_ms) - t0 )) ms after the changes (target: 100 ms)"
+	[ "$seen" = 0 ] || diag "$mode: f: $(cat "$m/f") $(stat -c %a "$m/f"); d: $(ls "$m/d") $(stat -c %a "$m/d"); sub: $(ls -d "$m/sub"); l/only: $(stat -c %a "$m/l/only"); h: $(stat -c %s "$m/h") bytes"
 	umount "$m"
 	wait_gone "$pid"
 done
