@@ -295,8 +295,9 @@ static struct watch_mark *watch_mark_new(struct watch *w, struct inode *in,
 	if (!m->pinned)
 		flags |= FAN_MARK_EVICTABLE;
 	ret = fanotify_mark(group, flags, mask, dirfd, name) ? -errno : 0;
-	if (ret == -EEXIST && !m->pinned) {
-		/* a pinned mark left from an earlier life of the inode */
+	if ((ret == -EEXIST || ret == -EINVAL) && !m->pinned) {
+		/* a pinned mark left from an earlier life of the inode, or a
+		 * kernel before 5.19, which has no evictable marks */
 		m->pinned = true;
 		ret = fanotify_mark(group, flags & ~FAN_MARK_EVICTABLE, mask,
 				    dirfd, name) ? -errno : 0;
