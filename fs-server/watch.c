@@ -265,16 +265,44 @@ static int watch_handle(struct watch *w, int dirfd, const char *name,
 }
 
 /*
- * Mark @in, a directory by its own descriptor, another inode as @name in
- * @parent.  Return: the mark, not yet in the table, or NULL when @in cannot
- * be marked (a message says why, once).
+ * fanotify_mark(FAN_MARK_ADD | @flags) of @name in @dirfd, evictable
+ * unless *@pinned, which is set when the mark had to pin its inode.
+ */
+static int watch_add(int group, unsigned int flags, uint64_t mask, int dirfd,
+		     const char *name, bool *pinned)
+{
+	flags |= FAN_MARK_ADD;
+	if (!*pinned && !fanotify_mark(group, flags | FAN_MARK_EVICTABLE, mask,
+				       dirfd, name))
+		return 0;
+	if (!*pinned && errno != EEXIST && errno != EINVAL)
+		return -errno;
+	/* a pinned mark left from an earlier life of the inode, or a kernel
+	 * before 5.19, which has no evictable marks */
+	*pinned = true;
+	return fanotify_mark(group, flags, mask, dirfd, name) ? -errno : 0;
+}
+
+/* Whether @name in @dirfd is @in. */
+static bool watch_same(const struct inode *in, int dirfd, const char *name)
+{
+	struct stat st;
+
+	return !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
+	       st.st_dev == in->dev && st.st_ino == in->ino;
+}
+
+/*
+ * Mark @in, a directory as "." in its own descriptor (an O_PATH
+ * descriptor is no mark's object), another inode as @name in @parent.
+ * Return: the mark, not yet in the table, or NULL when @in cannot be
+ * marked (a message says why, once).
  */
 static struct watch_mark *watch_mark_new(struct watch *w, struct inode *in,
 					 struct inode *parent, const char *name)
 {
 	bool dir = in->type == S_IFDIR;
 	int fd = __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE);
-	unsigned int flags = FAN_MARK_ADD | FAN_MARK_DONT_FOLLOW;
 	int group = dir ? w->names : w->inodes;
 	uint64_t mask = dir ? WATCH_DIR : WATCH_FILE;
 	struct watch_mark *m;
@@ -285,22 +313,21 @@ static struct watch_mark *watch_mark_new(struct watch *w, struct inode *in,
 	m = calloc(1, sizeof(*m) + MAX_HANDLE_SZ);
 	if (!m)
 		return NULL;
-	/* an O_PATH descriptor is no mark's object, but "." in it is */
 	dirfd = dir ? in->fd : parent->fd;
 	if (dir)
 		name = ".";
 	/* held by descriptor: the descriptor pins the inode, and its mark
 	 * can go with it; otherwise the mark must pin the inode itself */
 	m->pinned = fd < 0;
-	if (!m->pinned)
-		flags |= FAN_MARK_EVICTABLE;
-	ret = fanotify_mark(group, flags, mask, dirfd, name) ? -errno : 0;
-	if ((ret == -EEXIST || ret == -EINVAL) && !m->pinned) {
-		/* a pinned mark left from an earlier life of the inode, or a
-		 * kernel before 5.19, which has no evictable marks */
-		m->pinned = true;
-		ret = fanotify_mark(group, flags & ~FAN_MARK_EVICTABLE, mask,
-				    dirfd, name) ? -errno : 0;
+	ret = watch_add(group, FAN_MARK_DONT_FOLLOW, mask, dirfd, name,
+			&m->pinned);
+	if (!ret && !dir && fd >= 0 && !watch_same(in, dirfd, name)) {
+		/* the name moved since the lookup: mark what the descriptor
+		 * holds, through the magic link that names it (slower) */
+		char path[FS_PROC_PATH];
+
+		fs_proc_path(path, fd);
+		ret = watch_add(group, 0, mask, AT_FDCWD, path, &m->pinned);
 	}
 	if (!ret)
 		ret = fd >= 0 ? watch_handle(w, fd, "", m) :
@@ -354,14 +381,18 @@ void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
 }
 
 /*
- * Remove the pinned mark of @in (never a directory), which the inode
- * table is about to free.
+ * Remove the pinned mark of @in, which the inode table is about to free
+ * (a directory's only on a kernel without evictable marks).
  */
 static void watch_unpin(struct watch *w, struct inode *in)
 {
-	struct stat st;
 	int fd = in->fd;
 
+	if (in->type == S_IFDIR) {
+		fanotify_mark(w->names, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW,
+			      WATCH_DIR, fd, ".");
+		return;
+	}
 	if (fd < 0 && in->handle)
 		fd = open_by_handle_at(in->mnt_fd, in->handle, O_PATH | O_CLOEXEC);
 	if (fd >= 0) {
@@ -371,9 +402,7 @@ static void watch_unpin(struct watch *w, struct inode *in)
 		fanotify_mark(w->inodes, FAN_MARK_REMOVE, WATCH_FILE, AT_FDCWD, path);
 		if (fd != in->fd)
 			close(fd);
-	} else if (in->at &&
-		   !fstatat(in->at->parent->fd, in->at->name, &st, AT_SYMLINK_NOFOLLOW) &&
-		   st.st_dev == in->dev && st.st_ino == in->ino) {
+	} else if (in->at && watch_same(in, in->at->parent->fd, in->at->name)) {
 		fanotify_mark(w->inodes, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW,
 			      WATCH_FILE, in->at->parent->fd, in->at->name);
 	}	/* else gone, and its mark with it, or out of reach */
@@ -540,6 +569,10 @@ static bool watch_event(struct watch *w, const struct fanotify_event_metadata *e
 			todo.dir = todo.inode = fs_nodeid(w->ctx, m->in);
 			todo.name = name;
 		}
+	} else if ((ev->mask & ~FAN_ONDIR) == FAN_CLOSE_WRITE && ev->pid == w->self) {
+		/* the server closed a file it wrote for the kernel, which
+		 * knows what it wrote (any change of ours it does not know
+		 * of raises FAN_ATTRIB) */
 	} else if (inode_stat(m->in, &st) || !watch_as_sent(m->in, &st)) {
 		todo.inode = fs_nodeid(w->ctx, m->in);
 		todo.data = m->in->type == S_IFREG &&
