@@ -203,6 +203,41 @@ for mode in cache passthrough; do
 	wait_gone "$pid"
 done
 
+# --- the watcher's marks: a file known from a listing alone is held by
+# name, and its fanotify mark keeps the source's inode in memory until
+# the kernel forgets the file.  Then the server removes it: moving the
+# directory behind the mount makes the kernel drop what it held under it.
+marks_of() {
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | grep -c '^fanotify ino'
+}
+s="$T/marks-src"
+m="$T/mnt-marks"
+mkdir -p "$s/l"
+for i in $(seq 1 300); do : >"$s/l/f$i"; done
+if serve "$m" --fast-path passthrough --stats "$T/marks.json" "$s"; then
+	find "$m/l" >/dev/null
+	stats_now "$pid" "$T/marks.json" || diag "marks: no stats file after SIGUSR1"
+	n0=$(marks_of "$pid")
+	names=$(jq .inode_names "$T/marks.json")
+	# the kernel asks for READDIRPLUS on the first chunks of a listing
+	check "marks: files listed are held by name, each marked" \
+		sh -c "[ ${names:-0} -ge 100 ] && [ $n0 -ge ${names:-0} ]"
+	mv "$s/l" "$s/l2"
+	gone=1
+	for _ in $(seq 50); do
+		ls "$m" >/dev/null
+		n1=$(marks_of "$pid")
+		[ "$n1" -lt 10 ] && { gone=0; break; }
+		sleep 0.1
+	done
+	ok "$gone" "marks: forgotten by the kernel, their marks are removed"
+	diag "marks: ${names:-?} files held by name, $n0 marks after the listing, $n1 after the kernel forgot"
+	umount "$m"
+	wait_gone "$pid"
+else
+	ok 1 "marks: mounts"
+fi
+
 # Changes made through the mount come back to the watcher as events; for
 # one that the kernel already knows of, passing on an invalidation races
 # with the kernel's own fetch of the new attributes for a permission
