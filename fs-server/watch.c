@@ -508,19 +508,18 @@ static void watch_send(struct watch *w, const struct watch_todo *todo)
 }
 
 /*
- * The inode an event is about: the handle in its first information record
- * (FAN_EVENT_INFO_TYPE_FID or _DFID_NAME), and after it the name.  Return:
- * false when the event is not of that form.
+ * The inode an event is about: the handle in the information record at
+ * @info, @len bytes (FAN_EVENT_INFO_TYPE_FID or _DFID_NAME), and after it
+ * the name.  Return: false when the event is not of that form.
  */
-static bool watch_event_fid(const struct fanotify_event_metadata *ev,
+static bool watch_event_fid(const char *info, size_t len,
 			    const struct fanotify_event_info_fid **fid,
 			    const struct file_handle **h, const char **name)
 {
-	size_t len = ev->event_len - sizeof(*ev), hlen;
+	size_t hlen;
 
-	*fid = (const void *)(ev + 1);
-	if (ev->event_len < sizeof(*ev) || len < sizeof(**fid) + sizeof(**h) ||
-	    (*fid)->hdr.len > len)
+	*fid = (const void *)info;
+	if (len < sizeof(**fid) + sizeof(**h) || (*fid)->hdr.len > len)
 		return false;
 	*h = (const struct file_handle *)(*fid)->handle;
 	hlen = sizeof(**fid) + sizeof(**h) + (*h)->handle_bytes;
@@ -528,7 +527,7 @@ static bool watch_event_fid(const struct fanotify_event_metadata *ev,
 		return false;
 	*name = NULL;
 	if ((*fid)->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME) {
-		*name = (const char *)(*fid) + hlen;
+		*name = info + hlen;
 		if (hlen >= (*fid)->hdr.len ||
 		    !memchr(*name, '\0', (*fid)->hdr.len - hlen))
 			return false;
@@ -539,12 +538,14 @@ static bool watch_event_fid(const struct fanotify_event_metadata *ev,
 }
 
 /*
- * An event: a name in a directory came or went, news unless the server
- * made the change; or an inode's content or attributes changed (a
- * directory's reported as its name "."), news unless the kernel was told
- * of it.  Return: false when the event is of an unknown form.
+ * An event @ev, its information records at @info (@len bytes): a name in
+ * a directory came or went, news unless the server made the change; or an
+ * inode's content or attributes changed (a directory's reported as its
+ * name "."), news unless the kernel was told of it.  Return: false when
+ * the event is of an unknown form.
  */
-static bool watch_event(struct watch *w, const struct fanotify_event_metadata *ev)
+static bool watch_event(struct watch *w, const struct fanotify_event_metadata *ev,
+			const char *info, size_t len)
 {
 	const struct fanotify_event_info_fid *fid;
 	struct watch_todo todo = { 0 };
@@ -558,7 +559,7 @@ static bool watch_event(struct watch *w, const struct fanotify_event_metadata *e
 		warn("watch: fanotify queue overflowed; some changes behind the mount may be seen late");
 		return true;
 	}
-	if (!watch_event_fid(ev, &fid, &h, &name))
+	if (!watch_event_fid(info, len, &fid, &h, &name))
 		return false;
 	pthread_mutex_lock(&w->lock);
 	m = watch_mark_find(w, fid->fsid.val, h);
@@ -583,29 +584,38 @@ static bool watch_event(struct watch *w, const struct fanotify_event_metadata *e
 	return true;
 }
 
-/* Read what the queue of @group holds; false on a failure that ends us. */
+/*
+ * Read what the queue of @group holds; false on a failure that ends us.
+ * Events are aligned to 4 bytes only (FANOTIFY_EVENT_ALIGN), and the
+ * metadata holds a 64-bit mask: each is copied out before it is read.
+ */
 static bool watch_read(struct watch *w, int group)
 {
 	char buf[64 * (sizeof(struct fanotify_event_metadata) +
 		       sizeof(struct fanotify_event_info_fid) +
 		       sizeof(struct file_handle) + MAX_HANDLE_SZ + NAME_MAX + 1)]
 		__attribute__((aligned(__alignof__(struct fanotify_event_metadata))));
+	struct fanotify_event_metadata ev;
 	ssize_t n;
 
 	while ((n = read(group, buf, sizeof(buf))) > 0) {
-		const struct fanotify_event_metadata *ev = (const void *)buf;
-
-		for (; FAN_EVENT_OK(ev, n); ev = FAN_EVENT_NEXT(ev, n)) {
+		for (const char *p = buf; buf + n - p >= (ssize_t)sizeof(ev);
+		     p += ev.event_len) {
+			memcpy(&ev, p, sizeof(ev));
+			if (ev.event_len < sizeof(ev) || ev.event_len > buf + n - p ||
+			    ev.metadata_len < sizeof(ev) || ev.metadata_len > ev.event_len)
+				break;
 			watch_count(&w->ctx->stats.watch.events, 1);
-			if (ev->fd >= 0)
-				close(ev->fd);	/* never, with file handles */
-			if (ev->vers != FANOTIFY_METADATA_VERSION ||
-			    !watch_event(w, ev)) {
+			if (ev.fd >= 0)
+				close(ev.fd);	/* never, with file handles */
+			if (ev.vers != FANOTIFY_METADATA_VERSION ||
+			    !watch_event(w, &ev, p + ev.metadata_len,
+					 ev.event_len - ev.metadata_len)) {
 				static bool warned;
 
 				if (log_first(&warned))
 					warn("watch: a fanotify event of an unknown form (version %u, mask %#llx) skipped",
-					     ev->vers, (unsigned long long)ev->mask);
+					     ev.vers, (unsigned long long)ev.mask);
 			}
 		}
 	}
