@@ -605,11 +605,14 @@ static int ops_open_flags(const struct fs_ctx *ctx, struct fuse_file_info *fi)
 	int flags = fi->flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW);
 
 	/* With the writeback cache the kernel reads to fill pages of files
-	 * opened write-only, and does O_APPEND itself. */
+	 * opened write-only, and does O_APPEND itself.  It also writes its
+	 * cached pages back through whichever handle of the file it picks,
+	 * from buffers O_DIRECT refuses (EINVAL, which fsync then reported);
+	 * a buffered write here is as coherent with the source. */
 	if (ctx->writeback) {
 		if ((flags & O_ACCMODE) == O_WRONLY)
 			flags = (flags & ~O_ACCMODE) | O_RDWR;
-		flags &= ~O_APPEND;
+		flags &= ~(O_APPEND | O_DIRECT);
 	}
 	fi->direct_io = ctx->fast == FS_FAST_NONE;
 	fi->keep_cache = ctx->fast == FS_FAST_CACHE;
@@ -1272,12 +1275,24 @@ static void ops_copy_file_range(fuse_req_t req, fuse_ino_t ino_in,
 		fuse_reply_write(req, (size_t)n);
 }
 
+/*
+ * SEEK_DATA and SEEK_HOLE.  With the writeback cache the kernel asks
+ * without writing its dirty pages back first, so SOURCE may still have a
+ * hole where the file has data, and a copy that skips holes would lose
+ * it.  ENOSYS makes the kernel answer itself from the file's size (no
+ * holes at all), which is less precise and never wrong that way.
+ */
 static void ops_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		      struct fuse_file_info *fi)
 {
-	off_t res = lseek((int)fi->fh, off, whence);
+	off_t res;
 
 	(void)ino;
+	if (ops_ctx(req)->writeback) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	res = lseek((int)fi->fh, off, whence);
 	if (res < 0)
 		fuse_reply_err(req, errno);
 	else

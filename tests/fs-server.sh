@@ -238,6 +238,51 @@ else
 	ok 1 "marks: mounts"
 fi
 
+# --- cache --writeback: the kernel writes its cached pages back through
+# a handle of its choosing, and asks SEEK_DATA/SEEK_HOLE without writing
+# them back first: an fsync must succeed with an O_DIRECT handle among the
+# file's, and no hole may be reported where written data is
+s="$T/wb-src"
+m="$T/mnt-wb"
+mkdir -p "$s"
+if serve "$m" --fast-path cache --writeback "$s"; then
+	out=$(python3 - "$m/f" <<'PY'
+import os, sys
+p = sys.argv[1]
+dfd = os.open(p, os.O_RDWR | os.O_CREAT | os.O_DIRECT, 0o644)
+fd = os.open(p, os.O_RDWR)
+err = []
+os.pwrite(fd, b'x' * 5000, 0)
+try:
+    os.fsync(fd)
+except OSError as e:
+    err.append("fsync: " + e.strerror)
+os.pwrite(fd, b'y' * 100, 8192)
+def seek(off, whence):
+    try:
+        return os.lseek(fd, off, whence)
+    except OSError as e:
+        return e.strerror
+h = seek(0, os.SEEK_HOLE)
+if not isinstance(h, int) or h < 5000:
+    err.append("SEEK_HOLE from 0: %s, inside the 5000 bytes written" % h)
+d = seek(5000, os.SEEK_DATA)
+if not isinstance(d, int) or d > 8192:
+    err.append("SEEK_DATA from 5000: %s, past the data at 8192" % d)
+os.close(dfd)
+os.close(fd)
+print("; ".join(err) if err else "ok")
+PY
+)
+	check "cache --writeback: fsync with an O_DIRECT handle open, and SEEK_HOLE/SEEK_DATA never hide written data" \
+		test "$out" = ok
+	[ "$out" = ok ] || diag "cache --writeback: $out"
+	umount "$m"
+	wait_gone "$pid"
+else
+	ok 1 "cache --writeback: mounts"
+fi
+
 # Changes made through the mount come back to the watcher as events; for
 # one that the kernel already knows of, passing on an invalidation races
 # with the kernel's own fetch of the new attributes for a permission
