@@ -39,7 +39,7 @@ static struct json_object *stats_watch_json(const struct stats_watch *w)
 		{ "wakeups", &w->wakeups }, { "events", &w->events },
 		{ "inval_entries", &w->inval_entries },
 		{ "inval_inodes", &w->inval_inodes },
-		{ "overflows", &w->overflows },
+		{ "overflows", &w->overflows }, { "marks", &w->marks },
 	};
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)

@@ -25,13 +25,16 @@ enum stats_op {
 	STATS_NOPS,
 };
 
-/* The source watcher's work (watch.c), written by its thread alone */
+/* The source watcher's work (watch.c), written by its thread alone but
+ * for @marks */
 struct stats_watch {
 	uint64_t wakeups;	/* batches read from the queues */
 	uint64_t events;	/* events read */
 	uint64_t inval_entries;	/* names invalidated in the kernel */
 	uint64_t inval_inodes;	/* inodes invalidated in the kernel */
 	uint64_t overflows;	/* a queue overflowed */
+	uint64_t marks;		/* inodes marked now (the server's threads,
+				 * under the watcher's lock) */
 };
 
 struct stats {

@@ -191,6 +191,7 @@ static bool watch_mark_insert(struct watch *w, struct watch_mark *m)
 	m->next = w->marks[m->hash & (w->nbuckets - 1)];
 	w->marks[m->hash & (w->nbuckets - 1)] = m;
 	w->nmarks++;
+	__atomic_store_n(&w->ctx->stats.watch.marks, w->nmarks, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -204,6 +205,8 @@ static void watch_mark_remove(struct watch *w, struct watch_mark *m)
 	if (*pp) {
 		*pp = m->next;
 		w->nmarks--;
+		__atomic_store_n(&w->ctx->stats.watch.marks, w->nmarks,
+				 __ATOMIC_RELAXED);
 	}
 }
 
@@ -688,6 +691,7 @@ static void watch_free_marks(struct watch *w)
 	}
 	free(w->marks);
 	free(w->fsids);
+	__atomic_store_n(&w->ctx->stats.watch.marks, 0, __ATOMIC_RELAXED);
 }
 
 /**

@@ -220,8 +220,8 @@ if serve "$m" --fast-path passthrough --stats "$T/marks.json" "$s"; then
 	n0=$(marks_of "$pid")
 	names=$(jq .inode_names "$T/marks.json")
 	# the kernel asks for READDIRPLUS on the first chunks of a listing
-	check "marks: files listed are held by name, each marked" \
-		sh -c "[ ${names:-0} -ge 100 ] && [ $n0 -ge ${names:-0} ]"
+	check "marks: files listed are held by name, each marked (the kernel's count and --stats')" \
+		sh -c "[ ${names:-0} -ge 100 ] && [ $n0 -ge ${names:-0} ] && [ \"\$(jq .watch.marks '$T/marks.json')\" = $n0 ]"
 	mv "$s/l" "$s/l2"
 	gone=1
 	for _ in $(seq 50); do
