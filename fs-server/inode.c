@@ -77,6 +77,7 @@ int inode_table_init(struct inode_table *t, int root_fd)
 	if (!t->buckets)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
+	t->root.table = t;
 	t->root.fd = root_fd;
 	t->root.dev = st.st_dev;
 	t->root.ino = st.st_ino;
@@ -511,23 +512,10 @@ int inode_fd(struct inode *in)
 int inode_stat(struct inode *in, struct stat *st)
 {
 	struct inode_table *t = in->table;
+	int fd, ret;
 
-	for (;;) {
-		int fd = __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE), ret;
-		struct file_handle *h;
-
-		if (fd >= 0)
-			return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ?
-			       -errno : 0;
-		h = __atomic_load_n(&in->handle, __ATOMIC_ACQUIRE);
-		if (h) {
-			fd = open_by_handle_at(in->mnt_fd, h, O_PATH | O_CLOEXEC);
-			if (fd < 0)
-				return -errno;
-			ret = fstat(fd, st) ? -errno : 0;
-			close(fd);
-			return ret;
-		}
+	/* only an inode without a descriptor may be held by name */
+	if (__atomic_load_n(&in->fd, __ATOMIC_ACQUIRE) < 0) {
 		pthread_mutex_lock(&t->lock);
 		if (in->at) {
 			ret = fstatat(in->at->parent->fd, in->at->name, st,
@@ -537,9 +525,15 @@ int inode_stat(struct inode *in, struct stat *st)
 				ret = -ESTALE;
 			return ret;
 		}
-		/* held otherwise meanwhile */
 		pthread_mutex_unlock(&t->lock);
 	}
+	/* held by descriptor or handle, which it stays */
+	fd = inode_fd(in);
+	if (fd < 0)
+		return fd;
+	ret = fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ? -errno : 0;
+	inode_fd_done(in, fd);
+	return ret;
 }
 
 /**

@@ -164,55 +164,9 @@ static struct watch_mark *watch_mark_find(struct watch *w, const int fsid[2],
 	return NULL;
 }
 
-/* Put @m in the table; under the lock.  False when memory ran out. */
-static bool watch_mark_insert(struct watch *w, struct watch_mark *m)
-{
-	if (w->nmarks >= 2 * w->nbuckets) {
-		size_t n = w->nbuckets ? w->nbuckets * 2 : WATCH_MIN_BUCKETS;
-		struct watch_mark **b = calloc(n, sizeof(*b));
-
-		if (b) {
-			for (size_t i = 0; i < w->nbuckets; i++) {
-				struct watch_mark *x = w->marks[i], *next;
-
-				for (; x; x = next) {
-					next = x->next;
-					x->next = b[x->hash & (n - 1)];
-					b[x->hash & (n - 1)] = x;
-				}
-			}
-			free(w->marks);
-			w->marks = b;
-			w->nbuckets = n;
-		} else if (!w->nbuckets) {
-			return false;
-		}		/* else longer chains, still correct */
-	}
-	m->next = w->marks[m->hash & (w->nbuckets - 1)];
-	w->marks[m->hash & (w->nbuckets - 1)] = m;
-	w->nmarks++;
-	__atomic_store_n(&w->ctx->stats.watch.marks, w->nmarks, __ATOMIC_RELAXED);
-	return true;
-}
-
-/* Take @m out of the table; under the lock. */
-static void watch_mark_remove(struct watch *w, struct watch_mark *m)
-{
-	struct watch_mark **pp = &w->marks[m->hash & (w->nbuckets - 1)];
-
-	while (*pp && *pp != m)
-		pp = &(*pp)->next;
-	if (*pp) {
-		*pp = m->next;
-		w->nmarks--;
-		__atomic_store_n(&w->ctx->stats.watch.marks, w->nmarks,
-				 __ATOMIC_RELAXED);
-	}
-}
-
 /*
- * The fsid of @in's file system, as fanotify will report it, from @fd (of
- * the same file system) the first time the device is met; under the lock.
+ * The fsid of @in's file system, as fanotify reports it, from @fd (of the
+ * same file system) the first time the device is met; under the lock.
  */
 static int watch_fsid(struct watch *w, const struct inode *in, int fd,
 		      int fsid[2])
@@ -239,32 +193,78 @@ static int watch_fsid(struct watch *w, const struct inode *in, int fd,
 }
 
 /*
- * Into @m, the handle fanotify will report for @name in @dirfd, or for
- * @dirfd itself when @name is "".
+ * Put @m in the table, once its file system's fsid is known (from @fd,
+ * of the same file system, the first time); under the lock.
+ */
+static int watch_mark_insert(struct watch *w, struct watch_mark *m, int fd)
+{
+	int ret = watch_fsid(w, m->in, fd, m->fsid);
+
+	if (ret)
+		return ret;
+	m->hash = watch_hash(m->fsid, m->type, m->handle, m->bytes);
+	if (w->nmarks >= 2 * w->nbuckets) {
+		size_t n = w->nbuckets ? w->nbuckets * 2 : WATCH_MIN_BUCKETS;
+		struct watch_mark **b = calloc(n, sizeof(*b));
+
+		if (b) {
+			for (size_t i = 0; i < w->nbuckets; i++) {
+				struct watch_mark *x = w->marks[i], *next;
+
+				for (; x; x = next) {
+					next = x->next;
+					x->next = b[x->hash & (n - 1)];
+					b[x->hash & (n - 1)] = x;
+				}
+			}
+			free(w->marks);
+			w->marks = b;
+			w->nbuckets = n;
+		} else if (!w->nbuckets) {
+			return -ENOMEM;
+		}		/* else longer chains, still correct */
+	}
+	m->next = w->marks[m->hash & (w->nbuckets - 1)];
+	w->marks[m->hash & (w->nbuckets - 1)] = m;
+	w->nmarks++;
+	__atomic_store_n(&w->ctx->stats.watch.marks, w->nmarks, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Take @m out of the table; under the lock. */
+static void watch_mark_remove(struct watch *w, struct watch_mark *m)
+{
+	struct watch_mark **pp = &w->marks[m->hash & (w->nbuckets - 1)];
+
+	while (*pp && *pp != m)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = m->next;
+		w->nmarks--;
+		__atomic_store_n(&w->ctx->stats.watch.marks, w->nmarks,
+				 __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * Into @h (MAX_HANDLE_SZ bytes of room), the handle fanotify will report
+ * for @name in @dirfd, or for @dirfd itself when @name is "".
  */
 static int watch_handle(struct watch *w, int dirfd, const char *name,
-			struct watch_mark *m)
+			struct file_handle *h)
 {
-	char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ]
-		__attribute__((aligned(__alignof__(struct file_handle))));
-	struct file_handle *h = (struct file_handle *)buf;
 	int flags = *name ? 0 : AT_EMPTY_PATH, mnt_id;
 	int fid = __atomic_load_n(&w->fid_flags, __ATOMIC_RELAXED);
 
 	h->handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(dirfd, name, h, &mnt_id, flags | fid)) {
-		if (errno != EINVAL || !fid)
-			return -errno;
-		/* before Linux 6.5, which reports the plain handle */
-		__atomic_store_n(&w->fid_flags, 0, __ATOMIC_RELAXED);
-		h->handle_bytes = MAX_HANDLE_SZ;
-		if (name_to_handle_at(dirfd, name, h, &mnt_id, flags))
-			return -errno;
-	}
-	m->type = h->handle_type;
-	m->bytes = h->handle_bytes;
-	memcpy(m->handle, h->f_handle, h->handle_bytes);
-	return 0;
+	if (!name_to_handle_at(dirfd, name, h, &mnt_id, flags | fid))
+		return 0;
+	if (errno != EINVAL || !fid)
+		return -errno;
+	/* before Linux 6.5, which reports the plain handle */
+	__atomic_store_n(&w->fid_flags, 0, __ATOMIC_RELAXED);
+	h->handle_bytes = MAX_HANDLE_SZ;
+	return name_to_handle_at(dirfd, name, h, &mnt_id, flags) ? -errno : 0;
 }
 
 /*
@@ -298,60 +298,56 @@ static bool watch_same(const struct inode *in, int dirfd, const char *name)
 /*
  * Mark @in, a directory as "." in its own descriptor (an O_PATH
  * descriptor is no mark's object), another inode as @name in @parent.
- * Return: the mark, not yet in the table, or NULL when @in cannot be
- * marked (a message says why, once).
+ * Return: 0 and the mark in *@out, not yet in the table, with in *@fd a
+ * descriptor of @in's file system; or -errno.
  */
-static struct watch_mark *watch_mark_new(struct watch *w, struct inode *in,
-					 struct inode *parent, const char *name)
+static int watch_mark_new(struct watch *w, struct inode *in,
+			  struct inode *parent, const char *name,
+			  struct watch_mark **out, int *fd)
 {
+	char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ]
+		__attribute__((aligned(__alignof__(struct file_handle))));
+	struct file_handle *h = (struct file_handle *)buf;
 	bool dir = in->type == S_IFDIR;
-	int fd = __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE);
+	int own = __atomic_load_n(&in->fd, __ATOMIC_ACQUIRE);
 	int group = dir ? w->names : w->inodes;
 	uint64_t mask = dir ? WATCH_DIR : WATCH_FILE;
+	/* held by descriptor: the descriptor pins the inode, and its mark
+	 * can go with it; otherwise the mark must pin the inode itself */
+	bool pinned = own < 0;
 	struct watch_mark *m;
 	int dirfd, ret;
 
 	if (!dir && !parent)
-		return NULL;
-	m = calloc(1, sizeof(*m) + MAX_HANDLE_SZ);
-	if (!m)
-		return NULL;
+		return -EINVAL;
 	dirfd = dir ? in->fd : parent->fd;
 	if (dir)
 		name = ".";
-	/* held by descriptor: the descriptor pins the inode, and its mark
-	 * can go with it; otherwise the mark must pin the inode itself */
-	m->pinned = fd < 0;
-	ret = watch_add(group, FAN_MARK_DONT_FOLLOW, mask, dirfd, name,
-			&m->pinned);
-	if (!ret && !dir && fd >= 0 && !watch_same(in, dirfd, name)) {
+	ret = watch_add(group, FAN_MARK_DONT_FOLLOW, mask, dirfd, name, &pinned);
+	if (!ret && !dir && own >= 0 && !watch_same(in, dirfd, name)) {
 		/* the name moved since the lookup: mark what the descriptor
 		 * holds, through the magic link that names it (slower) */
 		char path[FS_PROC_PATH];
 
-		fs_proc_path(path, fd);
-		ret = watch_add(group, 0, mask, AT_FDCWD, path, &m->pinned);
+		fs_proc_path(path, own);
+		ret = watch_add(group, 0, mask, AT_FDCWD, path, &pinned);
 	}
 	if (!ret)
-		ret = fd >= 0 ? watch_handle(w, fd, "", m) :
-				watch_handle(w, dirfd, name, m);
-	if (!ret) {
-		pthread_mutex_lock(&w->lock);
-		ret = watch_fsid(w, in, fd >= 0 ? fd : dirfd, m->fsid);
-		pthread_mutex_unlock(&w->lock);
-	}
-	if (ret) {
-		static bool warned;
-
-		if (log_first(&warned))
-			warn_perror(-ret, "watch: cannot watch a file of the source with fanotify%s; changes behind the mount may be seen late",
-				    ret == -ENOSPC ? " (fs.fanotify.max_user_marks)" : "");
-		free(m);
-		return NULL;
-	}
+		ret = own >= 0 ? watch_handle(w, own, "", h) :
+				 watch_handle(w, dirfd, name, h);
+	if (ret)
+		return ret;
+	m = calloc(1, sizeof(*m) + h->handle_bytes);
+	if (!m)
+		return -ENOMEM;
 	m->in = in;
-	m->hash = watch_hash(m->fsid, m->type, m->handle, m->bytes);
-	return m;
+	m->pinned = pinned;
+	m->type = h->handle_type;
+	m->bytes = h->handle_bytes;
+	memcpy(m->handle, h->f_handle, h->handle_bytes);
+	*out = m;
+	*fd = own >= 0 ? own : dirfd;
+	return 0;
 }
 
 /**
@@ -365,22 +361,32 @@ void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
 		 const char *name)
 {
 	struct watch *w = ctx->watch;
-	struct watch_mark *m;
+	struct watch_mark *m = NULL;
+	int ret, fd = -1;
 
 	if (!w || __atomic_load_n(&in->mark, __ATOMIC_ACQUIRE))
 		return;
-	m = watch_mark_new(w, in, parent, name);
+	ret = watch_mark_new(w, in, parent, name, &m, &fd);
 	pthread_mutex_lock(&w->lock);
 	if (in->mark) {
 		/* another thread was first: the kernel's mark is the same */
 		free(m);
-	} else if (!m || !watch_mark_insert(w, m)) {
+		m = NULL;
+		ret = 0;
+	} else if (ret || (ret = watch_mark_insert(w, m, fd))) {
 		free(m);
-		__atomic_store_n(&in->mark, &watch_unmarkable, __ATOMIC_RELEASE);
-	} else {
-		__atomic_store_n(&in->mark, m, __ATOMIC_RELEASE);
+		m = &watch_unmarkable;
 	}
+	if (m)
+		__atomic_store_n(&in->mark, m, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&w->lock);
+	if (ret) {
+		static bool warned;
+
+		if (log_first(&warned))
+			warn_perror(-ret, "watch: cannot watch a file of the source with fanotify%s; changes behind the mount may be seen late",
+				    ret == -ENOSPC ? " (fs.fanotify.max_user_marks)" : "");
+	}
 }
 
 /*
@@ -389,25 +395,20 @@ void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
  */
 static void watch_unpin(struct watch *w, struct inode *in)
 {
-	int fd = in->fd;
+	char path[FS_PROC_PATH];
+	int fd;
 
 	if (in->type == S_IFDIR) {
 		fanotify_mark(w->names, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW,
-			      WATCH_DIR, fd, ".");
-		return;
-	}
-	if (fd < 0 && in->handle)
-		fd = open_by_handle_at(in->mnt_fd, in->handle, O_PATH | O_CLOEXEC);
-	if (fd >= 0) {
-		char path[FS_PROC_PATH];
-
-		fs_proc_path(path, fd);
+			      WATCH_DIR, in->fd, ".");
+	} else if (in->at) {
+		/* held by name (inode_fd() would hold it otherwise) */
+		if (watch_same(in, in->at->parent->fd, in->at->name))
+			fanotify_mark(w->inodes, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW,
+				      WATCH_FILE, in->at->parent->fd, in->at->name);
+	} else if ((fd = inode_path(in, path)) >= 0) {
 		fanotify_mark(w->inodes, FAN_MARK_REMOVE, WATCH_FILE, AT_FDCWD, path);
-		if (fd != in->fd)
-			close(fd);
-	} else if (in->at && watch_same(in, in->at->parent->fd, in->at->name)) {
-		fanotify_mark(w->inodes, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW,
-			      WATCH_FILE, in->at->parent->fd, in->at->name);
+		inode_fd_done(in, fd);
 	}	/* else gone, and its mark with it, or out of reach */
 }
 

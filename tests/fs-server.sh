@@ -178,6 +178,7 @@ for mode in cache passthrough; do
 	rm "$s/d/old"
 	mkdir "$s/sub"
 	chmod 700 "$s/d"
+	chmod 751 "$s"
 	chmod 640 "$s/l/only"
 	echo "h2, through the other link" >"$s/hidden/h"
 	seen=1
@@ -188,6 +189,7 @@ for mode in cache passthrough; do
 		   [ "$(ls "$m/d")" = new ] && [ -d "$m/sub" ] &&
 		   [ ! -e "$m/d/old" ] &&
 		   [ "$(stat -c %a "$m/d")" = 700 ] &&
+		   [ "$(stat -c %a "$m")" = 751 ] &&
 		   [ "$(stat -c %a "$m/l/only")" = 640 ] &&
 		   [ "$(stat -c %s "$m/h")" = 27 ]; then
 			seen=0
@@ -196,9 +198,9 @@ for mode in cache passthrough; do
 		sleep 0.01
 		i=$((i + 1))
 	done
-	ok "$seen" "$mode: content, size, mode, new, removed and made entries, a directory's mode, a listed file's mode, a write through a link elsewhere: all in SOURCE, all show through the mount"
+	ok "$seen" "$mode: content, size, mode, new, removed and made entries, a directory's and the root's mode, a listed file's mode, a write through a link elsewhere: all in SOURCE, all show through the mount"
 	diag "$mode: seen $(( $(now_ms) - t0 )) ms after the changes (target: 100 ms)"
-	[ "$seen" = 0 ] || diag "$mode: f: $(cat "$m/f") $(stat -c %a "$m/f"); d: $(ls "$m/d") $(stat -c %a "$m/d"); sub: $(ls -d "$m/sub"); l/only: $(stat -c %a "$m/l/only"); h: $(stat -c %s "$m/h") bytes"
+	[ "$seen" = 0 ] || diag "$mode: f: $(cat "$m/f") $(stat -c %a "$m/f"); d: $(ls "$m/d") $(stat -c %a "$m/d"); root: $(stat -c %a "$m"); sub: $(ls -d "$m/sub"); l/only: $(stat -c %a "$m/l/only"); h: $(stat -c %s "$m/h") bytes"
 	umount "$m"
 	wait_gone "$pid"
 done
