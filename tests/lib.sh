@@ -4,6 +4,8 @@
 #
 #   ok COND_STATUS "description"     one result from a status (0 = pass)
 #   check "description" CMD...       run CMD, pass when it exits 0
+#                                    (both return as the test went:
+#                                    "check ... || diag ..." explains)
 #   skip_all "reason"                the whole script is skipped
 #   skip "description" "reason"      one result skipped
 #   done_testing                     prints the plan; exit 1 if anything failed
@@ -25,18 +27,22 @@
 tap_n=0
 tap_failed=0
 
+# ok STATUS DESC: one test, passed when STATUS is 0.  It returns as the
+# test went, so that "ok ... || diag ..." explains a failure.
 ok() {
 	tap_n=$((tap_n + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $tap_n - $2"
-	else
-		echo "not ok $tap_n - $2"
-		tap_failed=$((tap_failed + 1))
+		return 0
 	fi
+	echo "not ok $tap_n - $2"
+	tap_failed=$((tap_failed + 1))
+	return 1
 }
 
-# check DESC CMD...: one test, passed when CMD succeeds.  What CMD prints
-# (jq -e's "true") goes to stderr, beside the TAP stream, not into it.
+# check DESC CMD...: one test, passed when CMD succeeds; it returns as
+# ok() does.  What CMD prints (jq -e's "true") goes to stderr, beside the
+# TAP stream, not into it.
 check() {
 	desc=$1
 	shift
