@@ -607,7 +607,7 @@ for run in none passthrough $uring; do
 		ok 0 "$run: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
 	else
 		ok 1 "$run: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
-		while IFS= read -r l; do diag "  $l"; done <"$T/locks.diff"
+		diag_lines <"$T/locks.diff"
 	fi
 	# a waiter through the mount gets the lock when SOURCE's holder lets go
 	flock "$s/f" sleep 1 &

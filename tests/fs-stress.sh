@@ -43,7 +43,7 @@ for run in "$@"; do
 	ok $? "$run: the server exits 0 on unmount"
 	if grep -q -e 'Sanitizer' -e 'runtime error' "$m.log"; then
 		ok 1 "$run: no sanitizer report"
-		head -30 "$m.log" | while IFS= read -r l; do diag "  $l"; done
+		head -30 "$m.log" | diag_lines
 	else
 		ok 0 "$run: no sanitizer report"
 	fi

@@ -119,7 +119,7 @@ same() {
 	fi
 	ok 1 "$1"
 	[ -n "${4:-}" ] && diag "$4"
-	diff -u "$2" "$3" | head -60 | while IFS= read -r _l; do diag "  $_l"; done
+	diff -u "$2" "$3" | head -60 | diag_lines
 }
 
 serve() {
@@ -134,7 +134,7 @@ serve() {
 		_i=$((_i + 1))
 		if [ $_i -gt 50 ] || ! kill -0 "$pid" 2>/dev/null; then
 			diag "hk-fs-server $* $_m did not mount:"
-			while IFS= read -r _l; do diag "  $_l"; done <"$_m.log"
+			diag_lines <"$_m.log"
 			return 1
 		fi
 		sleep 0.1

@@ -6,6 +6,8 @@
 #   check "description" CMD...       run CMD, pass when it exits 0
 #                                    (both return as the test went:
 #                                    "check ... || diag ..." explains)
+#   diag MSG...                      TAP comments, a line of each MSG each
+#   diag_lines                       stdin as TAP comments, indented
 #   skip_all "reason"                the whole script is skipped
 #   skip "description" "reason"      one result skipped
 #   done_testing                     prints the plan; exit 1 if anything failed
@@ -64,8 +66,23 @@ done_testing() {
 	[ "$tap_failed" -eq 0 ]
 }
 
+# diag MSG...: each MSG as a TAP comment, beside the results; a MSG of
+# several lines ("$(cat log)") gives a comment of each, so that none of
+# them is read as a result
 diag() {
-	printf '# %s\n' "$@"
+	for _diag in "$@"; do
+		case $_diag in
+		*"
+"*) printf '%s\n' "$_diag" | sed 's/^/# /' ;;
+		*) printf '# %s\n' "$_diag" ;;
+		esac
+	done
+}
+
+# diag_lines: what comes on stdin (a log, a diff), each line a TAP
+# comment indented under the diag before it
+diag_lines() {
+	sed 's/^/#   /'
 }
 
 track() {
@@ -124,7 +141,7 @@ refused() {
 	fi
 	ok 1 "$_desc"
 	diag "exit $_rc, want 2 and '$_want':" "$(cat "$T/refused.out")"
-	diff "$T/refused.0" "$T/refused.1" | while IFS= read -r _l; do diag "  $_l"; done
+	diff "$T/refused.0" "$T/refused.1" | diag_lines
 }
 
 # The JSON document a server's --stats-socket at $1 sends, asked for $2

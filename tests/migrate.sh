@@ -218,7 +218,7 @@ aa=$(jq -r '.candidates[0].workloads[0].self_check_ab.ab.verdict' "$T/aa.json")
 check "A against A claims no change (no-change, or unstable under load)" \
 	test "$aa" = no-change -o "$aa" = unstable || {
 	diag "A/A verdict: $aa"
-	while IFS= read -r _l; do diag "  $_l"; done <"$T/aa.txt"
+	diag_lines <"$T/aa.txt"
 	diag "  runs in order: $(jq -r '[.candidates[0].workloads[0].self_check_ab.runs[] | select(.warmup | not) | "\(.side) \(.metric | floor)"] | join(", ")' "$T/aa.json" 2>/dev/null)"
 }
 [ "$aa" = unstable ] && diag "A/A was unstable: other load on the machine; $(grep '^A against' "$T/aa.txt")"

@@ -21,7 +21,7 @@ check "the seeds run clean" sh -c "\"$FUZZ\" -runs=0 \"$T/corpus\" >\"$T/seeds\"
 	-print_final_stats=1 "$T/corpus" >"$T/out" 2>&1)
 st=$?
 ok $st "fuzzed for $secs s without a crash"
-[ $st -eq 0 ] || tail -n 40 "$T/out" | while IFS= read -r l; do diag "$l"; done
+[ $st -eq 0 ] || tail -n 40 "$T/out" | diag_lines
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$T/out")
 cov=$(grep -o 'cov: [0-9]*' "$T/out" | tail -1)
 diag "$runs inputs, $cov"

@@ -76,7 +76,7 @@ start() {
 		i=$((i + 1))
 	done
 	diag "hk-net-server $* did not start:"
-	while IFS= read -r l; do diag "  $l"; done <"$T/log"
+	diag_lines <"$T/log"
 	return 1
 }
 

@@ -74,7 +74,7 @@ records() {
 same() {
 	if cmp -s "$2" "$3"; then ok 0 "$1"; else
 		ok 1 "$1"
-		diff "$2" "$3" | while IFS= read -r l; do diag "  $l"; done
+		diff "$2" "$3" | diag_lines
 	fi
 }
 reaches() {

@@ -21,7 +21,7 @@ cppcheck --quiet --error-exitcode=1 --std=c11 \
 	-D__GNUC__ -DPACKAGE_VERSION='"0"' -I common -I scores \
 	$dirs >"$T/report" 2>&1
 st=$?
-sed 's/^/# /' "$T/report"
+diag_lines <"$T/report"
 ok "$st" "cppcheck finds nothing in:$dirs"
 
 done_testing
