@@ -458,7 +458,7 @@ static int inode_unlist(struct inode *in)
 
 	fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	e = fd < 0 ? (errno == ENOENT ? ESTALE : errno) : 0;
-	if (fd >= 0 && (fstat(fd, &st) || st.st_dev != in->dev || st.st_ino != in->ino)) {
+	if (fd >= 0 && (fstat(fd, &st) || !inode_is(in, &st))) {
 		close(fd);
 		fd = -1;
 		e = ESTALE;
@@ -518,11 +518,8 @@ int inode_stat(struct inode *in, struct stat *st)
 	if (__atomic_load_n(&in->fd, __ATOMIC_ACQUIRE) < 0) {
 		pthread_mutex_lock(&t->lock);
 		if (in->at) {
-			ret = fstatat(in->at->parent->fd, in->at->name, st,
-				      AT_SYMLINK_NOFOLLOW) ? -errno : 0;
+			ret = inode_at(in, in->at->parent->fd, in->at->name, st);
 			pthread_mutex_unlock(&t->lock);
-			if (!ret && (st->st_dev != in->dev || st->st_ino != in->ino))
-				ret = -ESTALE;
 			return ret;
 		}
 		pthread_mutex_unlock(&t->lock);
@@ -534,6 +531,22 @@ int inode_stat(struct inode *in, struct stat *st)
 	ret = fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ? -errno : 0;
 	inode_fd_done(in, fd);
 	return ret;
+}
+
+/**
+ * inode_at() - whether @name in @dirfd is @in
+ * @in:		the inode
+ * @dirfd:	a directory
+ * @name:	a name in it
+ * @st:		its attributes
+ *
+ * Return: 0, -ESTALE when the name leads to another inode, or -errno
+ */
+int inode_at(const struct inode *in, int dirfd, const char *name, struct stat *st)
+{
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	return inode_is(in, st) ? 0 : -ESTALE;
 }
 
 /**

@@ -91,6 +91,13 @@ size_t inode_count(struct inode_table *t);
 struct inode *inode_find(struct inode_table *t, dev_t dev, ino_t ino);
 int inode_fd(struct inode *in);
 int inode_stat(struct inode *in, struct stat *st);
+int inode_at(const struct inode *in, int dirfd, const char *name, struct stat *st);
+
+/* Whether @st, just read, is of @in. */
+static inline bool inode_is(const struct inode *in, const struct stat *st)
+{
+	return st->st_dev == in->dev && st->st_ino == in->ino;
+}
 int inode_path(struct inode *in, char path[FS_PROC_PATH]);
 void inode_fd_done(struct inode *in, int fd);
 int inode_keep(struct inode_table *t, struct inode *in, bool last_link);

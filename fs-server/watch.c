@@ -286,15 +286,6 @@ static int watch_add(int group, unsigned int flags, uint64_t mask, int dirfd,
 	return fanotify_mark(group, flags, mask, dirfd, name) ? -errno : 0;
 }
 
-/* Whether @name in @dirfd is @in. */
-static bool watch_same(const struct inode *in, int dirfd, const char *name)
-{
-	struct stat st;
-
-	return !fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) &&
-	       st.st_dev == in->dev && st.st_ino == in->ino;
-}
-
 /*
  * Mark @in, a directory as "." in its own descriptor (an O_PATH
  * descriptor is no mark's object), another inode as @name in @parent.
@@ -316,6 +307,7 @@ static int watch_mark_new(struct watch *w, struct inode *in,
 	 * can go with it; otherwise the mark must pin the inode itself */
 	bool pinned = own < 0;
 	struct watch_mark *m;
+	struct stat st;
 	int dirfd, ret;
 
 	if (!dir && !parent)
@@ -324,7 +316,7 @@ static int watch_mark_new(struct watch *w, struct inode *in,
 	if (dir)
 		name = ".";
 	ret = watch_add(group, FAN_MARK_DONT_FOLLOW, mask, dirfd, name, &pinned);
-	if (!ret && !dir && own >= 0 && !watch_same(in, dirfd, name)) {
+	if (!ret && !dir && own >= 0 && inode_at(in, dirfd, name, &st)) {
 		/* the name moved since the lookup: mark what the descriptor
 		 * holds, through the magic link that names it (slower) */
 		char path[FS_PROC_PATH];
@@ -396,6 +388,7 @@ void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
 static void watch_unpin(struct watch *w, struct inode *in)
 {
 	char path[FS_PROC_PATH];
+	struct stat st;
 	int fd;
 
 	if (in->type == S_IFDIR) {
@@ -403,7 +396,7 @@ static void watch_unpin(struct watch *w, struct inode *in)
 			      WATCH_DIR, in->fd, ".");
 	} else if (in->at) {
 		/* held by name (inode_fd() would hold it otherwise) */
-		if (watch_same(in, in->at->parent->fd, in->at->name))
+		if (!inode_at(in, in->at->parent->fd, in->at->name, &st))
 			fanotify_mark(w->inodes, FAN_MARK_REMOVE | FAN_MARK_DONT_FOLLOW,
 				      WATCH_FILE, in->at->parent->fd, in->at->name);
 	} else if ((fd = inode_path(in, path)) >= 0) {
