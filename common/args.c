@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -68,6 +69,81 @@ bool args_fd(const char *s, int *out)
 		return false;
 	*out = (int)n;
 	return true;
+}
+
+/* A CPU number at *@s, below CPU_SETSIZE, and @s moved past it. */
+static bool args_cpu(const char **s, unsigned long *cpu)
+{
+	char *end;
+
+	if (**s < '0' || **s > '9')
+		return false;
+	errno = 0;
+	*cpu = strtoul(*s, &end, 10);
+	*s = end;
+	return !errno && *cpu < CPU_SETSIZE;
+}
+
+/**
+ * args_cpus() - @s as a list of CPUs, as taskset -c and cpuset(7) write
+ * them: numbers and ranges joined by commas ("0-3,6")
+ * @s:	the argument
+ * @set:	the CPUs
+ *
+ * Return: true when all of @s is such a list, each range from low to
+ * high, every CPU below CPU_SETSIZE; the caller names the option
+ */
+bool args_cpus(const char *s, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	for (;;) {
+		unsigned long lo, hi;
+
+		if (!args_cpu(&s, &lo))
+			return false;
+		hi = lo;
+		if (*s == '-' && (s++, !args_cpu(&s, &hi) || hi < lo))
+			return false;
+		for (unsigned long c = lo; c <= hi; c++)
+			CPU_SET(c, set);
+		if (!*s)
+			return true;
+		if (*s++ != ',')
+			return false;
+	}
+}
+
+/**
+ * args_cpus_format() - @set written as args_cpus() reads it ("0-3,6")
+ * @set:	the CPUs
+ * @buf:	where
+ * @len:	its size; a list that does not fit ends in "..."
+ *
+ * Return: @buf
+ */
+char *args_cpus_format(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		int hi = c;
+		int k;
+
+		if (!CPU_ISSET(c, set))
+			continue;
+		while (hi + 1 < CPU_SETSIZE && CPU_ISSET(hi + 1, set))
+			hi++;
+		k = hi > c ? snprintf(buf + n, len - n, "%s%d-%d", n ? "," : "", c, hi)
+			   : snprintf(buf + n, len - n, "%s%d", n ? "," : "", c);
+		if (k < 0 || (size_t)k >= len - n) {
+			snprintf(buf + (len > 4 ? len - 4 : 0), len > 4 ? 4 : len, "...");
+			break;
+		}
+		n += (size_t)k;
+		c = hi;
+	}
+	return buf;
 }
 
 /**

@@ -27,6 +27,7 @@
 #include <json-c/json.h>
 #include <linux/if_tun.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,7 +61,8 @@ struct popt {
 
 struct options {
 	unsigned long mtu, ageing, queues, busy_us;
-	bool all_no_offload, in_kernel, daemon, sandbox;
+	bool all_no_offload, in_kernel, daemon, sandbox, pin;
+	cpu_set_t cpus;			/* --cpus */
 	char *filter;			/* --filter: every port's input */
 	struct popt popt[MAX_POPTS];
 	int npopts;
@@ -72,7 +74,7 @@ struct options {
 
 enum {
 	OPT_FILTER = 256, OPT_FILTER_IN, OPT_FILTER_OUT, OPT_IN_KERNEL, OPT_ADDRESS,
-	OPT_CAPTURE, OPT_QUEUES, OPT_BUSY_POLL, OPT_NO_SANDBOX, OPT_STATS_SOCKET,
+	OPT_CAPTURE, OPT_QUEUES, OPT_CPUS, OPT_BUSY_POLL, OPT_NO_SANDBOX, OPT_STATS_SOCKET,
 };
 
 static void usage(FILE *f)
@@ -89,6 +91,8 @@ static void usage(FILE *f)
 		"                         every port): frames of at most the MTU, checksummed\n"
 		"  --queues N             multi-queue TAPs, one worker thread per queue (1..%d;\n"
 		"                         default 1)\n"
+		"  --cpus LIST            pin the workers to these CPUs (\"1\", \"0-3,6\"), one\n"
+		"                         each in turn; default: the scheduler moves them\n"
 		"  --busy-poll USEC       keep polling this long after the last frame before\n"
 		"                         sleeping (default 0)\n"
 		"  --filter EXPR          drop frames entering from any port unless they match\n"
@@ -202,6 +206,19 @@ static struct json_object *port_json(struct server *s, int i)
 	return o;
 }
 
+/* Each worker's CPU (--cpus), or null when the scheduler places them. */
+static struct json_object *cpus_json(const struct server *s)
+{
+	struct json_object *a;
+
+	if (s->worker[0].cpu < 0)
+		return NULL;
+	a = json_object_new_array();
+	for (unsigned int q = 0; q < s->queues; q++)
+		json_object_array_add(a, json_object_new_int(s->worker[q].cpu));
+	return a;
+}
+
 static struct json_object *stats_json(struct server *s)
 {
 	struct json_object *root = json_object_new_object();
@@ -210,6 +227,7 @@ static struct json_object *stats_json(struct server *s)
 
 	json_object_object_add(root, "uptime_ns", json_object_new_uint64(clock_ns() - s->start_ns));
 	json_object_object_add(root, "queues", json_object_new_uint64(s->queues));
+	json_object_object_add(root, "cpus", cpus_json(s));
 	json_object_object_add(root, "busy_poll_us", json_object_new_uint64(s->busy_poll_ns / 1000));
 	json_object_object_add(root, "mac_entries", json_object_new_uint64(s->macs.used));
 	for (int i = 0; i < s->nports; i++)
@@ -553,6 +571,33 @@ static int popt_add(struct options *o, int opt, const char *name, const char *ar
 	return 0;
 }
 
+/* --cpus @arg: a list of CPUs this process may run on */
+static int options_cpus(struct options *o, const char *arg)
+{
+	cpu_set_t allowed;
+
+	if (!args_cpus(arg, &o->cpus)) {
+		err("--cpus %s: give CPUs as numbers and ranges joined by commas, as \"0-3,6\"",
+		    arg);
+		return 2;
+	}
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		err_perror(errno, "--cpus: cannot learn which CPUs this process may use");
+		return 2;
+	}
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (CPU_ISSET(c, &o->cpus) && !CPU_ISSET(c, &allowed)) {
+			char may[128];
+
+			err("--cpus %s: CPU %d is not one this process may run on (%s)",
+			    arg, c, args_cpus_format(&allowed, may, sizeof(may)));
+			return 2;
+		}
+	}
+	o->pin = true;
+	return 0;
+}
+
 static int options_parse(struct server *s, struct options *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -560,6 +605,7 @@ static int options_parse(struct server *s, struct options *o, int argc, char **a
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "no-offload", optional_argument, NULL, 'O' },
 		{ "queues", required_argument, NULL, OPT_QUEUES },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
 		{ "filter", required_argument, NULL, OPT_FILTER },
 		{ "filter-in", required_argument, NULL, OPT_FILTER_IN },
@@ -611,6 +657,10 @@ static int options_parse(struct server *s, struct options *o, int argc, char **a
 				err("--queues %s: give a number from 1 to %d", optarg, MAX_QUEUES);
 				return 2;
 			}
+			break;
+		case OPT_CPUS:
+			if (options_cpus(o, optarg))
+				return 2;
 			break;
 		case OPT_BUSY_POLL:
 			if (!args_ulong(optarg, 0, 1000000, &o->busy_us)) {
@@ -750,24 +800,59 @@ static int signals(sigset_t *sigs)
 	return pthread_sigmask(SIG_BLOCK, sigs, NULL);
 }
 
-/* Start the workers, held at the gate; how many started.  Each is past
- * its start before the next (thread_start()): the seccomp list installed
- * after this cannot catch one halfway. */
-static unsigned int workers_start(struct server *s)
+/* Start the workers, held at the gate, each on its CPU where --cpus
+ * gave one; false on a failure, and in *@started how many started.  Each
+ * is past its start before the next (thread_start()): the seccomp list
+ * installed after this cannot catch one halfway. */
+static bool workers_start(struct server *s, unsigned int *started)
 {
 	unsigned int q;
+	int e = 0;
 
 	for (q = 0; q < s->queues; q++) {
-		int e = -worker_init(s, &s->worker[q], q);
+		struct worker *w = &s->worker[q];
+		char name[16];
+		cpu_set_t one;
 
+		e = -worker_init(s, w, q);
 		if (!e)
-			e = thread_start(&s->worker[q].tid, worker_run, &s->worker[q]);
+			e = thread_start(&w->tid, worker_run, w);
 		if (e) {
 			err_perror(e, "cannot start worker %u", q);
 			break;
 		}
+		/* for top -H and ps -L; a name is not worth failing for */
+		snprintf(name, sizeof(name), "hk-net q%u", q % 1000);
+		(void)pthread_setname_np(w->tid, name);
+		if (w->cpu < 0)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(w->cpu, &one);
+		e = pthread_setaffinity_np(w->tid, sizeof(one), &one);
+		if (e) {
+			err_perror(e, "cannot pin worker %u to CPU %d", q, w->cpu);
+			q++;	/* it started: it must be stopped */
+			break;
+		}
 	}
-	return q;
+	*started = q;
+	return !e;
+}
+
+/* Worker q's CPU: the q-th of --cpus, round again when there are fewer. */
+static void workers_place(struct server *s, const struct options *o)
+{
+	int c = -1;
+
+	for (unsigned int q = 0; q < s->queues; q++) {
+		s->worker[q].cpu = -1;
+		if (!o->pin)
+			continue;
+		do
+			c = (c + 1) % CPU_SETSIZE;
+		while (!CPU_ISSET(c, &o->cpus));
+		s->worker[q].cpu = c;
+	}
 }
 
 static void workers_stop(struct server *s, unsigned int started)
@@ -809,6 +894,7 @@ int main(int argc, char **argv)
 		err_perror(errno, "cannot start");
 		goto out_free;
 	}
+	workers_place(&s, &o);
 	/* before anything is made: a socket path that cannot be bound is a
 	 * bad argument */
 	if (s.stats_socket) {
@@ -847,12 +933,12 @@ int main(int argc, char **argv)
 	epfd = control_init(sigfd, timerfd);
 	if (epfd < 0 || (o.sandbox && sandbox_drop_caps()))
 		goto out_close;
-	started = workers_start(&s);
+	go = workers_start(&s, &started);
 	/* a thread of its own, started before the seccomp list (no clone
 	 * there), which covers it too */
 	if (sock.fd >= 0 && stats_socket_start(&sock, stats_now, &s))
 		warn("--stats-socket: cannot start its thread; no answers there");
-	go = started == s.queues && (!o.sandbox || !sandbox_seccomp());
+	go = go && (!o.sandbox || !sandbox_seccomp());
 	if (!go) {
 		workers_stop(&s, 0);	/* they see the stop at once */
 		gate_open();

@@ -47,6 +47,7 @@ struct server {
 struct worker {
 	struct server *s;
 	unsigned int q;
+	int cpu;			/* --cpus: the one it runs on, or -1 */
 	int epfd;
 	pthread_t tid;
 	uint8_t *buf;			/* a frame as read */

@@ -154,6 +154,31 @@ else
 	ok 1 "starts with --queues 2"
 fi
 
+# --- --cpus: the workers pinned, each to a CPU of the list in turn
+last_cpu=$(awk '/^Cpus_allowed_list/ { n = split($2, a, /[-,]/); print a[n] }' /proc/self/status)
+# the worker threads (named "hk-net qN") of $pid allowed exactly CPU $1
+pinned_workers() {
+	for t in /proc/"$pid"/task/*; do
+		case $(cat "$t/comm") in "hk-net q"*) ;; *) continue ;; esac
+		grep -qx "Cpus_allowed_list:[[:space:]]*$1" "$t/status" && echo "$t"
+	done | wc -l
+}
+if start --port "$A/tap0" --port "$B/tap0" --queues 2 --cpus "$last_cpu"; then
+	addresses
+	check "--cpus $last_cpu: the stats give each worker's CPU" stats ".cpus == [$last_cpu, $last_cpu]"
+	check "--cpus $last_cpu: both workers may run there only" test "$(pinned_workers "$last_cpu")" -eq 2
+	check "--cpus $last_cpu: A pings B" in_ns "$A" ping -c 2 -i 0.2 -W 2 10.77.0.2
+	stop
+else
+	ok 1 "starts with --cpus"
+fi
+if start --port "$A/tap0" --port "$B/tap0"; then
+	check "without --cpus: no CPUs in the stats" stats '.cpus == null'
+	stop
+else
+	ok 1 "starts without --cpus"
+fi
+
 # --- busy-poll, and the sandbox
 if HK_SANDBOX_PROBE=1 start --port "$A/tap0" --port "$B/tap0" --busy-poll 50 \
 	--stats-socket "$T/taken.sock"; then
@@ -223,6 +248,10 @@ refused "two IPv4 addresses on a port" "has an address of that family" \
 refused "--queues 0" "from 1 to" "$NET" --port "$A/tap5" --port "$B/tap5" --queues 0
 refused "a --stats-socket that cannot be made (no TAP made)" "stats-socket" \
 	"$NET" --port "$A/tap5" --port "$B/tap5" --stats-socket "$T/nosuch/net.sock"
+refused "--cpus: a CPU this process may not run on" "is not one this process may run on" \
+	"$NET" --port "$A/tap5" --port "$B/tap5" --cpus "$last_cpu,$((last_cpu + 1))"
+refused "--cpus: a range from high to low" "numbers and ranges" \
+	"$NET" --port "$A/tap5" --port "$B/tap5" --cpus "1-0"
 refused "--busy-poll not a number" "microseconds" \
 	"$NET" --port "$A/tap5" --port "$B/tap5" --busy-poll soon
 refused "a capture file that cannot be made (the TAPs made first go)" "--capture" \
