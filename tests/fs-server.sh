@@ -151,18 +151,22 @@ fi
 now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
-for mode in cache passthrough; do
-	s="$T/behind-$mode"
-	m="$T/mnt-behind-$mode"
+# behind LABEL MODE SOURCE: mount SOURCE (an empty directory) with
+# --fast-path MODE, change it behind the mount, and wait for all of it to
+# show
+behind() {
+	label=$1
+	s=$3
+	m="$T/mnt-behind-$(basename "$s")"
 	mkdir -p "$s/d" "$s/l" "$s/hidden"
 	echo v1 >"$s/f"
 	echo gone >"$s/d/old"
 	echo listed >"$s/l/only"
 	echo h1 >"$s/h"
 	ln "$s/h" "$s/hidden/h"
-	if ! serve "$m" --fast-path "$mode" "$s"; then
-		ok 1 "$mode: mounts for the watcher test"
-		continue
+	if ! serve "$m" --fast-path "$2" "$s"; then
+		ok 1 "$label: mounts for the watcher test"
+		return
 	fi
 	# the kernel caches all of this now; l/only is known from a listing
 	# alone (the server holds it by name), and hidden/ not at all
@@ -198,12 +202,34 @@ for mode in cache passthrough; do
 		sleep 0.01
 		i=$((i + 1))
 	done
-	ok "$seen" "$mode: content, size, mode, new, removed and made entries, a directory's and the root's mode, a listed file's mode, a write through a link elsewhere: all in SOURCE, all show through the mount" ||
-		diag "$mode: f: $(cat "$m/f") $(stat -c %a "$m/f"); d: $(ls "$m/d") $(stat -c %a "$m/d"); root: $(stat -c %a "$m"); sub: $(ls -d "$m/sub"); l/only: $(stat -c %a "$m/l/only"); h: $(stat -c %s "$m/h") bytes"
-	diag "$mode: seen $(( $(now_ms) - t0 )) ms after the changes (target: 100 ms)"
+	ok "$seen" "$label: content, size, mode, new, removed and made entries, a directory's and the root's mode, a listed file's mode, a write through a link elsewhere: all in SOURCE, all show through the mount" ||
+		diag "$label: f: $(cat "$m/f") $(stat -c %a "$m/f"); d: $(ls "$m/d") $(stat -c %a "$m/d"); root: $(stat -c %a "$m"); sub: $(ls -d "$m/sub"); l/only: $(stat -c %a "$m/l/only"); h: $(stat -c %s "$m/h") bytes"
+	diag "$label: seen $(( $(now_ms) - t0 )) ms after the changes (target: 100 ms)"
+	check "$label: the watcher marked every file, with no complaint" \
+		sh -c "! grep -q 'cannot watch' '$m.log'"
 	umount "$m"
 	wait_gone "$pid"
+}
+for mode in cache passthrough; do
+	behind "$mode" "$mode" "$T/behind-$mode"
 done
+# The same over a SOURCE on tmpfs, and on FUSE (another hk-fs-server, in
+# mode none): fanotify reports their files by handle too
+mkdir "$T/behind-tmpfs"
+if mount -t tmpfs -o size=4m,mode=0755 hk-behind "$T/behind-tmpfs"; then
+	behind "tmpfs source, cache" cache "$T/behind-tmpfs"
+else
+	ok 1 "a tmpfs for the watcher test"
+fi
+mkdir "$T/behind-lower"
+if serve "$T/behind-fuse" --fast-path none "$T/behind-lower"; then
+	lower=$pid
+	behind "FUSE source, cache" cache "$T/behind-fuse"
+	umount "$T/behind-fuse"
+	wait_gone "$lower"
+else
+	ok 1 "a FUSE mount for the watcher test"
+fi
 
 # --- the watcher's marks: a file known from a listing alone is held by
 # name, and its fanotify mark keeps the source's inode in memory until
