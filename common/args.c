@@ -12,6 +12,20 @@
 
 #include "args.h"
 
+/* The decimal number at *@s (digits only: no sign, no space), and *@s
+ * moved past it.  False when there is none or it does not fit. */
+static bool args_number(const char **s, unsigned long *out)
+{
+	char *end;
+
+	if (**s < '0' || **s > '9')
+		return false;
+	errno = 0;
+	*out = strtoul(*s, &end, 10);
+	*s = end;
+	return !errno;
+}
+
 /**
  * args_ulong() - @s as a decimal number from @min to @max
  * @s:	the argument
@@ -25,13 +39,7 @@
 bool args_ulong(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out)
 {
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return !errno && !*end && *out >= min && *out <= max;
+	return args_number(&s, out) && !*s && *out >= min && *out <= max;
 }
 
 /**
@@ -71,19 +79,6 @@ bool args_fd(const char *s, int *out)
 	return true;
 }
 
-/* A CPU number at *@s, below CPU_SETSIZE, and @s moved past it. */
-static bool args_cpu(const char **s, unsigned long *cpu)
-{
-	char *end;
-
-	if (**s < '0' || **s > '9')
-		return false;
-	errno = 0;
-	*cpu = strtoul(*s, &end, 10);
-	*s = end;
-	return !errno && *cpu < CPU_SETSIZE;
-}
-
 /**
  * args_cpus() - @s as a list of CPUs, as taskset -c and cpuset(7) write
  * them: numbers and ranges joined by commas ("0-3,6")
@@ -99,10 +94,12 @@ bool args_cpus(const char *s, cpu_set_t *set)
 	for (;;) {
 		unsigned long lo, hi;
 
-		if (!args_cpu(&s, &lo))
+		if (!args_number(&s, &lo))
 			return false;
 		hi = lo;
-		if (*s == '-' && (s++, !args_cpu(&s, &hi) || hi < lo))
+		if (*s == '-' && (s++, !args_number(&s, &hi) || hi < lo))
+			return false;
+		if (hi >= CPU_SETSIZE)
 			return false;
 		for (unsigned long c = lo; c <= hi; c++)
 			CPU_SET(c, set);

@@ -156,7 +156,7 @@ int stats_socket_start(struct stats_socket *s,
 
 	s->build = build;
 	s->arg = arg;
-	e = thread_start(&s->thread, stats_socket_main, s);
+	e = thread_start(&s->thread, -1, stats_socket_main, s);
 	s->running = !e;
 	return -e;
 }

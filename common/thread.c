@@ -9,6 +9,7 @@
  * ("rseq registration failed").  A server that sandboxes itself after
  * starting its threads starts them with thread_start().
  */
+#include <sched.h>
 #include <stdbool.h>
 
 #include "thread.h"
@@ -38,17 +39,32 @@ static void *thread_main(void *p)
 /**
  * thread_start() - pthread_create(), returning once the thread runs @fn
  * @t:		the thread
+ * @cpu:	the only CPU it may run on, from its first instruction; or
+ *		-1 for any the process may
  * @fn, @arg:	what it runs
  *
- * Return: 0 or an errno value, as pthread_create()
+ * Return: 0 or an errno value, as pthread_create(); a CPU that cannot be
+ * had fails the start (EINVAL), and no thread is left
  */
-int thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+int thread_start(pthread_t *t, int cpu, void *(*fn)(void *), void *arg)
 {
 	struct thread_start ts = {
 		.fn = fn, .arg = arg,
 		.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
 	};
-	int e = pthread_create(t, NULL, thread_main, &ts);
+	pthread_attr_t attr;
+	int e = pthread_attr_init(&attr);
+
+	if (!e && cpu >= 0) {
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		e = pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
+	}
+	if (!e)
+		e = pthread_create(t, &attr, thread_main, &ts);
+	pthread_attr_destroy(&attr);
 
 	pthread_mutex_lock(&ts.lock);
 	while (!e && !ts.running)

@@ -7,6 +7,6 @@
 
 #include <pthread.h>
 
-int thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
+int thread_start(pthread_t *t, int cpu, void *(*fn)(void *), void *arg);
 
 #endif /* HK_THREAD_H */

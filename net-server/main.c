@@ -61,8 +61,8 @@ struct popt {
 
 struct options {
 	unsigned long mtu, ageing, queues, busy_us;
-	bool all_no_offload, in_kernel, daemon, sandbox, pin;
-	cpu_set_t cpus;			/* --cpus */
+	bool all_no_offload, in_kernel, daemon, sandbox;
+	cpu_set_t cpus;			/* --cpus; none: the scheduler's */
 	char *filter;			/* --filter: every port's input */
 	struct popt popt[MAX_POPTS];
 	int npopts;
@@ -594,7 +594,6 @@ static int options_cpus(struct options *o, const char *arg)
 			return 2;
 		}
 	}
-	o->pin = true;
 	return 0;
 }
 
@@ -801,52 +800,43 @@ static int signals(sigset_t *sigs)
 }
 
 /* Start the workers, held at the gate, each on its CPU where --cpus
- * gave one; false on a failure, and in *@started how many started.  Each
- * is past its start before the next (thread_start()): the seccomp list
- * installed after this cannot catch one halfway. */
-static bool workers_start(struct server *s, unsigned int *started)
+ * gave one; how many started.  Each is past its start before the next
+ * (thread_start()): the seccomp list installed after this cannot catch
+ * one halfway. */
+static unsigned int workers_start(struct server *s)
 {
 	unsigned int q;
-	int e = 0;
 
 	for (q = 0; q < s->queues; q++) {
 		struct worker *w = &s->worker[q];
-		char name[16];
-		cpu_set_t one;
+		char name[24];	/* a thread's name holds 15: q < MAX_QUEUES */
+		int e = -worker_init(s, w, q);
 
-		e = -worker_init(s, w, q);
 		if (!e)
-			e = thread_start(&w->tid, worker_run, w);
-		if (e) {
+			e = thread_start(&w->tid, w->cpu, worker_run, w);
+		if (e && w->cpu >= 0)
+			err_perror(e, "cannot start worker %u on CPU %d", q, w->cpu);
+		else if (e)
 			err_perror(e, "cannot start worker %u", q);
+		if (e)
 			break;
-		}
 		/* for top -H and ps -L; a name is not worth failing for */
-		snprintf(name, sizeof(name), "hk-net q%u", q % 1000);
+		snprintf(name, sizeof(name), "hk-net q%u", q);
 		(void)pthread_setname_np(w->tid, name);
-		if (w->cpu < 0)
-			continue;
-		CPU_ZERO(&one);
-		CPU_SET(w->cpu, &one);
-		e = pthread_setaffinity_np(w->tid, sizeof(one), &one);
-		if (e) {
-			err_perror(e, "cannot pin worker %u to CPU %d", q, w->cpu);
-			q++;	/* it started: it must be stopped */
-			break;
-		}
 	}
-	*started = q;
-	return !e;
+	return q;
 }
 
-/* Worker q's CPU: the q-th of --cpus, round again when there are fewer. */
+/* Worker q's CPU: the q-th of --cpus, round again when there are fewer;
+ * -1 without --cpus. */
 static void workers_place(struct server *s, const struct options *o)
 {
+	bool pin = CPU_COUNT(&o->cpus) > 0;
 	int c = -1;
 
 	for (unsigned int q = 0; q < s->queues; q++) {
 		s->worker[q].cpu = -1;
-		if (!o->pin)
+		if (!pin)
 			continue;
 		do
 			c = (c + 1) % CPU_SETSIZE;
@@ -933,12 +923,12 @@ int main(int argc, char **argv)
 	epfd = control_init(sigfd, timerfd);
 	if (epfd < 0 || (o.sandbox && sandbox_drop_caps()))
 		goto out_close;
-	go = workers_start(&s, &started);
+	started = workers_start(&s);
 	/* a thread of its own, started before the seccomp list (no clone
 	 * there), which covers it too */
 	if (sock.fd >= 0 && stats_socket_start(&sock, stats_now, &s))
 		warn("--stats-socket: cannot start its thread; no answers there");
-	go = go && (!o.sandbox || !sandbox_seccomp());
+	go = started == s.queues && (!o.sandbox || !sandbox_seccomp());
 	if (!go) {
 		workers_stop(&s, 0);	/* they see the stop at once */
 		gate_open();
