@@ -31,6 +31,8 @@ struct fs_ctx {
 	double timeout;		/* entry and attribute timeout, seconds */
 	uid_t euid;		/* the server's own, which never change */
 	gid_t egid;
+	bool kernel_perms;	/* default_permissions: the kernel checks each
+				 * caller; else only the mounting user comes */
 	bool want_writeback;	/* --writeback */
 	bool writeback;		/* the kernel granted the writeback cache */
 	bool kernel_passthrough; /* the kernel offered passthrough in INIT */

@@ -69,8 +69,11 @@ static void usage(FILE *f)
 		"  -d, --debug        log every request (implies --foreground)\n"
 		"  -h, --help         print this help and exit\n"
 		"  -V, --version      print the version and exit\n\n"
-		"default_permissions is always on: the kernel checks permissions against\n"
-		"the attributes of SOURCE for every user.  See hk-fs-server(1).\n");
+		"With -o allow_other (or allow_root, or default_permissions) the kernel\n"
+		"checks every caller's permissions against SOURCE's attributes and ACLs\n"
+		"(default_permissions); without, only the user who mounted may use the\n"
+		"mount, and SOURCE checks the server's calls, made as that user.  See\n"
+		"hk-fs-server(1).\n");
 }
 
 struct fs_opts {
@@ -107,6 +110,22 @@ static int opts_add_mount(struct fs_opts *o, const char *opt)
 	free(o->mount_opts);
 	o->mount_opts = s;
 	return 0;
+}
+
+/* Whether the -o options joined in @opts (or NULL) hold the flag @name */
+static bool opts_has(const char *opts, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = opts;
+
+	while (p) {
+		if (!strncmp(p, name, len) && (!p[len] || p[len] == ','))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
 }
 
 static int parse_args(int argc, char **argv, struct fs_opts *o)
@@ -339,10 +358,14 @@ static struct json_object *stats_now(void *arg)
 {
 	struct fs_ctx *ctx = arg;
 	size_t fds, handles, names;
+	struct json_object *o;
 
 	inode_counts(&ctx->inodes, &fds, &handles, &names);
-	return stats_json(&ctx->stats, fast_name(ctx->fast),
-			  inode_count(&ctx->inodes), fds, handles, names);
+	o = stats_json(&ctx->stats, fast_name(ctx->fast),
+		       inode_count(&ctx->inodes), fds, handles, names);
+	json_object_object_add(o, "permissions", json_object_new_string(
+		ctx->kernel_perms ? "kernel" : "mounter"));
+	return o;
 }
 
 static void stats_write(struct stats_thread *st, bool to_log)
@@ -437,8 +460,15 @@ static int serve(struct fs_opts *o, int src_fd)
 	ctx.euid = geteuid();
 	ctx.egid = getegid();
 
-	snprintf(fsname, sizeof(fsname),
-		 "default_permissions,subtype=hk-fs-server,fsname=%s", o->source);
+	/* Other users than the one who mounted (allow_other, allow_root) are
+	 * not the server: the kernel checks them, with ACLs (ops_init()).
+	 * Without them only the mounting user's processes reach the mount,
+	 * and the server's calls on SOURCE are checked as that user. */
+	ctx.kernel_perms = opts_has(o->mount_opts, "allow_other") ||
+			   opts_has(o->mount_opts, "allow_root") ||
+			   opts_has(o->mount_opts, "default_permissions");
+	snprintf(fsname, sizeof(fsname), "%ssubtype=hk-fs-server,fsname=%s",
+		 ctx.kernel_perms ? "default_permissions," : "", o->source);
 	if (fuse_opt_add_arg(&args, "hk-fs-server") ||
 	    fuse_opt_add_arg(&args, "-o") || fuse_opt_add_arg(&args, fsname) ||
 	    (o->mount_opts && (fuse_opt_add_arg(&args, "-o") ||

@@ -888,6 +888,27 @@ static void ops_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
+/*
+ * access(2), and the search a chdir(2) needs: sent only without
+ * default_permissions, where the caller is the user the server runs as,
+ * so the source's answer to the server is the caller's.  (Unanswered, the
+ * kernel would allow everything from then on.)
+ */
+static void ops_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+	struct inode *in = ops_inode(req, ino);
+	char path[FS_PROC_PATH];
+	int fd = inode_path(in, path), e;
+
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	e = faccessat(AT_FDCWD, path, mask, AT_EACCESS) ? errno : 0;
+	inode_fd_done(in, fd);
+	fuse_reply_err(req, e);
+}
+
 /* fsync(2) or fdatasync(2): 0 or an errno value */
 static int ops_sync(int fd, int datasync)
 {
@@ -1327,11 +1348,16 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	/* Locks are taken on the source, seen by its other users (locks.c). */
 	conn->want |= conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
-	/* POSIX ACLs enforced by the kernel as on the source (the ACL
-	 * xattrs pass through), umask applied here (ops_umask) */
-	if ((conn->capable & (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK)) ==
-	    (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK))
-		conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
+	/* The umask applied here (ops_umask()), by the file system under us,
+	 * or a default ACL instead.  With other users (ctx->kernel_perms),
+	 * POSIX ACLs enforced by the kernel as on the source (the ACL xattrs
+	 * pass through); FUSE_POSIX_ACL turns default_permissions on too, so
+	 * not for the mounting user alone, whose permissions the source
+	 * checks on the server's calls (ops_access()). */
+	if (conn->capable & FUSE_CAP_DONT_MASK)
+		conn->want |= FUSE_CAP_DONT_MASK;
+	if (ctx->kernel_perms && (conn->capable & FUSE_CAP_POSIX_ACL))
+		conn->want |= FUSE_CAP_POSIX_ACL;
 }
 
 /*
@@ -1402,6 +1428,7 @@ OPS_TIMED(STATS_RELEASEDIR, releasedir,
 OPS_TIMED(STATS_FSYNCDIR, fsyncdir,
 	  (fuse_req_t req, fuse_ino_t i, int d, struct fuse_file_info *fi), (req, i, d, fi))
 OPS_TIMED(STATS_STATFS, statfs, (fuse_req_t req, fuse_ino_t i), (req, i))
+OPS_TIMED(STATS_ACCESS, access, (fuse_req_t req, fuse_ino_t i, int m), (req, i, m))
 OPS_TIMED(STATS_GETXATTR, getxattr,
 	  (fuse_req_t req, fuse_ino_t i, const char *n, size_t s), (req, i, n, s))
 OPS_TIMED(STATS_LISTXATTR, listxattr, (fuse_req_t req, fuse_ino_t i, size_t s), (req, i, s))
@@ -1482,6 +1509,7 @@ const struct fuse_lowlevel_ops fs_ops = {
 	.releasedir	= timed_releasedir,
 	.fsyncdir	= timed_fsyncdir,
 	.statfs		= timed_statfs,
+	.access		= timed_access,
 	.getxattr	= timed_getxattr,
 	.listxattr	= timed_listxattr,
 	.setxattr	= timed_setxattr,

@@ -18,7 +18,7 @@ static const char *const stats_names[STATS_NOPS] = {
 	"create", "read", "write", "flush", "release", "fsync", "opendir",
 	"readdir", "readdirplus", "releasedir", "fsyncdir", "statfs",
 	"getxattr", "listxattr", "setxattr", "removexattr", "fallocate",
-	"copy_file_range", "lseek", "getlk", "setlk", "flock",
+	"copy_file_range", "lseek", "getlk", "setlk", "flock", "access",
 };
 
 /**

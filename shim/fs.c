@@ -147,6 +147,10 @@ int fs_start(const struct shim_opts *o, const char *dir, int src_fd,
 	argv[argc++] = "--foreground";
 	argv[argc++] = "--source-fd=3";
 	argv[argc++] = "--ready-fd=4";
+	/* every user of the directory keeps using it, each checked by the
+	 * kernel as before the move (the server then has default_permissions) */
+	argv[argc++] = "-o";
+	argv[argc++] = "allow_other";
 	if (o->fast_path) {
 		argv[argc++] = "--fast-path";
 		argv[argc++] = (char *)o->fast_path;

@@ -27,33 +27,46 @@ inodes_back() {
 # Each run (fslib.sh run_args): a fast path, and what else it tries.
 # handles: every file held by file handle, as past the descriptor budget
 # on a big tree.  uring: every operation, reads and writes too, reaches
-# the server over io_uring.
-for run in none cache passthrough handles $uring; do
+# the server over io_uring.  Each runs with -o allow_other, so that the
+# other users of the script reach the mount, and the kernel checks their
+# permissions (default_permissions).  mounter: passthrough without
+# allow_other, where only root (who mounted) may come, the kernel checks
+# nothing, and the source answers the server's calls as it would root's:
+# the script's lines of root alone.
+for run in none cache passthrough handles $uring mounter; do
 	run_args "$run"
 	d="$T/$run"
+	script=$SCRIPT n=$nops perms="-o allow_other"
+	if [ "$run" = mounter ]; then
+		mkdir -p "$d"
+		script="$d/script"
+		grep -v -e '^@' -e '^proc ' -e '^as ' "$SCRIPT" >"$script"
+		n=$(grep -cv -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$script")
+		perms=
+	fi
 	# shellcheck disable=SC2086
-	set -- $set_args --stats "$d/stats.json"
+	set -- $set_args $perms --stats "$d/stats.json"
 	mkdir -p "$d/src/xdev" "$d/ref/xdev"
 	# another file system inside both trees, for EXDEV
 	mount -t tmpfs -o size=1m,mode=0755 hk-xdev "$d/src/xdev" &&
 		mount -t tmpfs -o size=1m,mode=0755 hk-xdev "$d/ref/xdev" ||
 		diag "$run: no tmpfs inside the trees: the EXDEV lines will differ"
-	if ! serve "$d/mnt" --fast-path "$mode" -o allow_other "$@" "$d/src"; then
+	if ! serve "$d/mnt" --fast-path "$mode" "$@" "$d/src"; then
 		ok 1 "$run: mounts"
 		continue
 	fi
 	ok 0 "$run: mounts"
 
-	"$OPS" "$d/ref" <"$SCRIPT" >"$d/ref.out"
+	"$OPS" "$d/ref" <"$script" >"$d/ref.out"
 	st_ref=$?
-	"$OPS" "$d/mnt" <"$SCRIPT" >"$d/mnt.out"
+	"$OPS" "$d/mnt" <"$script" >"$d/mnt.out"
 	st_mnt=$?
 	ran=1
 	[ "$st_ref" -eq 0 ] && [ "$st_mnt" -eq 0 ] &&
-		[ "$(wc -l <"$d/ref.out")" -eq "$nops" ] &&
-		[ "$(wc -l <"$d/mnt.out")" -eq "$nops" ] && ran=0
-	ok "$ran" "$run: all $nops operations ran on both sides"
-	same "$run: $nops operations give the same results and errnos" \
+		[ "$(wc -l <"$d/ref.out")" -eq "$n" ] &&
+		[ "$(wc -l <"$d/mnt.out")" -eq "$n" ] && ran=0
+	ok "$ran" "$run: all $n operations ran on both sides"
+	same "$run: $n operations give the same results and errnos" \
 		"$d/ref.out" "$d/mnt.out" "kernel file system (-) against hk-fs-server (+):"
 	tree "$d/ref" >"$d/ref.tree"
 	tree "$d/src" >"$d/src.tree"
@@ -91,9 +104,18 @@ for run in none cache passthrough handles $uring; do
 			jq -e --argjson cpus "$(nproc --all)" \
 			'.io_uring.queues >= $cpus and .io_uring.requests >= 300' "$d/stats.json"
 		diag "uring: $(jq -c .io_uring "$d/stats.json")" ;;
+	mounter)
+		check "mounter: no default_permissions, the access(2) calls came to the server (--stats)" \
+			jq -e '.permissions == "mounter" and .ops.access.count >= 8' "$d/stats.json"
+		check "mounter: mounted without default_permissions or allow_other" \
+			sh -c "grep ' $d/mnt ' /proc/self/mounts | grep -qv -e default_permissions -e allow_other"
+		check "mounter: a user other than root is refused" \
+			sh -c "! setpriv --reuid 1000 --regid 1000 --clear-groups cat '$d/mnt/acc-rw' 2>/dev/null" ;;
 	*)
 		check "$run: no io_uring unless asked for (--stats)" \
-			jq -e '.io_uring.queues == 0 and .io_uring.requests == 0' "$d/stats.json" ;;
+			jq -e '.io_uring.queues == 0 and .io_uring.requests == 0' "$d/stats.json"
+		check "$run: the kernel checks permissions (default_permissions, --stats)" \
+			jq -e '.permissions == "kernel" and .ops.access.count == 0' "$d/stats.json" ;;
 	esac
 	umount "$d/mnt"
 	check "$run: the server exits on unmount" wait_gone "$pid"

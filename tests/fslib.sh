@@ -15,7 +15,8 @@
 #   run_args RUN        set $mode (a fast path) and $set_args (options)
 #                       for a run: none, cache, passthrough, handles
 #                       (passthrough, every file by handle) or uring
-#                       (none, over io_uring)
+#                       (none, over io_uring) or mounter (passthrough;
+#                       the caller gives no -o allow_other)
 #   uring_on            let FUSE connections take io_uring (the fuse
 #                       module's enable_uring) until the script exits;
 #                       false, with the reason in $uring_why, where the
@@ -86,6 +87,7 @@ run_args() {
 	case $1 in
 	handles) mode=passthrough set_args="--inode-fds 0" ;;
 	uring) mode=none set_args="--io-uring" ;;
+	mounter) mode=passthrough ;;
 	esac
 }
 

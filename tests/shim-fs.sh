@@ -30,6 +30,11 @@ trap shim_cleanup EXIT
 
 mkdir -p "$D/sub" "$STATE"
 echo kernel >"$D/before"
+echo secret >"$D/secret"
+chmod 0600 "$D/secret"
+echo theirs >"$D/theirs"
+chown 65534:65534 "$D/theirs"
+chmod 755 "$D"
 
 # the mount table, as far as this test's directory goes
 mounts() {
@@ -88,6 +93,16 @@ bad "fs move of a moved directory" "is already moved" fs move "$D"
 echo served >"$D/new"
 echo "through the old descriptor" >&7
 exec 7>&-
+if command -v setpriv >/dev/null; then
+	# every user keeps the access the directory gave before the move
+	nobody="setpriv --reuid 65534 --regid 65534 --clear-groups"
+	check "an unprivileged user reads the moved directory as before" \
+		sh -c "$nobody cat '$D/theirs' >/dev/null"
+	check "... writes the file that is theirs" \
+		$nobody sh -c "echo more >>'$D/theirs'"
+	check "... and is refused root's file of mode 0600 (EACCES)" \
+		sh -c "! $nobody cat '$D/secret' 2>'$T/err' && grep -q 'Permission denied' '$T/err'"
+fi
 
 # --- revert: busy, then waiting, then lazily ---------------------------
 (cd "$D/sub" && exec sleep 30) &
