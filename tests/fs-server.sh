@@ -123,6 +123,22 @@ for run in none cache passthrough handles $uring mounter; do
 	umount "$d/src/xdev" "$d/ref/xdev"
 done
 
+# --- -o default_permissions alone asks for the kernel's checks (and ACLs)
+# for the mounting user too
+d="$T/dp"
+mkdir -p "$d/src"
+if serve "$d/mnt" -o default_permissions --stats "$d/stats.json" "$d/src"; then
+	stats_now "$pid" "$d/stats.json" || diag "default_permissions: no stats"
+	check "-o default_permissions alone: the kernel model (--stats)" \
+		jq -e '.permissions == "kernel"' "$d/stats.json"
+	check "... mounted with default_permissions, without allow_other" \
+		sh -c "grep ' $d/mnt ' /proc/self/mounts | grep default_permissions | grep -qv allow_other"
+	umount "$d/mnt"
+	wait_gone "$pid"
+else
+	ok 1 "-o default_permissions alone mounts"
+fi
+
 # --- the data path: 64 MiB written and read through the mount.  In none
 # mode every byte crosses the server (the counters prove they count); in
 # passthrough mode none does.
