@@ -80,15 +80,29 @@ static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
 	return 0;
 }
 
+/*
+ * A name that is not there is answered, where the source is watched, as an
+ * entry without an inode and with the usual timeout: the kernel keeps it
+ * (a negative dentry), so asking again for a missing file (a build's
+ * search paths, an interpreter's imports) costs no request.  A name made
+ * behind the mount raises FAN_CREATE or FAN_MOVED_TO in its directory's
+ * mark, and the watcher has the kernel forget the entry (watch.c).
+ */
 static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	struct fs_ctx *ctx = ops_ctx(req);
 	struct fuse_entry_param e;
 	int ret = ops_entry(req, ops_inode(req, parent), name, &e, false);
 
-	if (ret)
-		fuse_reply_err(req, -ret);
-	else
+	if (ret == -ENOENT && ctx->watch) {
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = ctx->timeout;
 		fuse_reply_entry(req, &e);
+	} else if (ret) {
+		fuse_reply_err(req, -ret);
+	} else {
+		fuse_reply_entry(req, &e);
+	}
 }
 
 /*

@@ -123,6 +123,29 @@ for run in none cache passthrough handles $uring mounter; do
 	umount "$d/src/xdev" "$d/ref/xdev"
 done
 
+# --- a missing name: with the watcher the kernel keeps the answer (a
+# negative entry), 50 stats cost one LOOKUP; in none mode each asks
+for mode in passthrough none; do
+	d="$T/neg-$mode"
+	mkdir -p "$d/src"
+	if ! serve "$d/mnt" --fast-path "$mode" --stats "$d/stats.json" "$d/src"; then
+		ok 1 "$mode: mounts for the missing-name test"
+		continue
+	fi
+	stats_now "$pid" "$d/stats.json"
+	l0=$(jq .ops.lookup.count "$d/stats.json")
+	for _ in $(seq 50); do stat "$d/mnt/missing" >/dev/null 2>&1; done
+	stats_now "$pid" "$d/stats.json"
+	l1=$(jq .ops.lookup.count "$d/stats.json")
+	if [ "$mode" = none ]; then
+		check "none: 50 stats of a missing name, 50 LOOKUPs (got $((l1 - l0)))" test $((l1 - l0)) -ge 50
+	else
+		check "passthrough: 50 stats of a missing name, one LOOKUP (got $((l1 - l0)))" test $((l1 - l0)) -le 2
+	fi
+	umount "$d/mnt"
+	wait_gone "$pid"
+done
+
 # --- -o default_permissions alone asks for the kernel's checks (and ACLs)
 # for the mounting user too
 d="$T/dp"
@@ -212,6 +235,8 @@ behind() {
 	ls "$m/d" >/dev/null
 	find "$m/l" >/dev/null
 	stat "$m/f" "$m/d/old" "$m/d" "$m/l/only" >/dev/null
+	# and it remembers that these names are missing (negative entries)
+	stat "$m/d/new" "$m/sub" >/dev/null 2>&1
 
 	t0=$(now_ms)
 	echo "v2, longer than v1" >"$s/f"
@@ -228,7 +253,7 @@ behind() {
 	while [ $i -lt 200 ]; do
 		if [ "$(cat "$m/f")" = "v2, longer than v1" ] &&
 		   [ "$(stat -c %a "$m/f")" = 600 ] &&
-		   [ "$(ls "$m/d")" = new ] && [ -d "$m/sub" ] &&
+		   [ "$(ls "$m/d")" = new ] && [ -e "$m/d/new" ] && [ -d "$m/sub" ] &&
 		   [ ! -e "$m/d/old" ] &&
 		   [ "$(stat -c %a "$m/d")" = 700 ] &&
 		   [ "$(stat -c %a "$m")" = 751 ] &&
