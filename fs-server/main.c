@@ -112,20 +112,41 @@ static int opts_add_mount(struct fs_opts *o, const char *opt)
 	return 0;
 }
 
-/* Whether the -o options joined in @opts (or NULL) hold the flag @name */
-static bool opts_has(const char *opts, const char *name)
-{
-	size_t len = strlen(name);
-	const char *p = opts;
+/*
+ * The -o options that let users other than the mounter in (allow_other,
+ * allow_root), or ask for the kernel's checks for the mounter too.  Any
+ * of them: the kernel checks every caller (ctx->kernel_perms).
+ */
+enum { OPT_KERNEL_PERMS };
 
-	while (p) {
-		if (!strncmp(p, name, len) && (!p[len] || p[len] == ','))
-			return true;
-		p = strchr(p, ',');
-		if (p)
-			p++;
-	}
-	return false;
+static const struct fuse_opt perm_opts[] = {
+	FUSE_OPT_KEY("allow_other", OPT_KERNEL_PERMS),
+	FUSE_OPT_KEY("allow_root", OPT_KERNEL_PERMS),
+	FUSE_OPT_KEY("default_permissions", OPT_KERNEL_PERMS),
+	FUSE_OPT_END,
+};
+
+static int perm_opt(void *data, const char *arg, int key, struct fuse_args *out)
+{
+	(void)arg;
+	(void)out;
+	if (key == OPT_KERNEL_PERMS)
+		*(bool *)data = true;
+	return 1;	/* keep every option, for libfuse */
+}
+
+/* Whether the -o options in @opts (or NULL), read by libfuse's own
+ * parser as the mount will read them, ask for the kernel's checks */
+static bool perms_kernel(const char *opts)
+{
+	char *argv[] = { "hk-fs-server", "-o", (char *)opts, NULL };
+	struct fuse_args a = FUSE_ARGS_INIT(3, argv);
+	bool kernel = false;
+
+	if (opts && fuse_opt_parse(&a, &kernel, perm_opts, perm_opt))
+		kernel = false;	/* libfuse refuses them at the mount */
+	fuse_opt_free_args(&a);
+	return kernel;
 }
 
 static int parse_args(int argc, char **argv, struct fs_opts *o)
@@ -464,9 +485,7 @@ static int serve(struct fs_opts *o, int src_fd)
 	 * not the server: the kernel checks them, with ACLs (ops_init()).
 	 * Without them only the mounting user's processes reach the mount,
 	 * and the server's calls on SOURCE are checked as that user. */
-	ctx.kernel_perms = opts_has(o->mount_opts, "allow_other") ||
-			   opts_has(o->mount_opts, "allow_root") ||
-			   opts_has(o->mount_opts, "default_permissions");
+	ctx.kernel_perms = perms_kernel(o->mount_opts);
 	snprintf(fsname, sizeof(fsname), "%ssubtype=hk-fs-server,fsname=%s",
 		 ctx.kernel_perms ? "default_permissions," : "", o->source);
 	if (fuse_opt_add_arg(&args, "hk-fs-server") ||

@@ -146,21 +146,31 @@ for mode in passthrough none; do
 	wait_gone "$pid"
 done
 
-# --- -o default_permissions alone asks for the kernel's checks (and ACLs)
-# for the mounting user too
-d="$T/dp"
-mkdir -p "$d/src"
-if serve "$d/mnt" -o default_permissions --stats "$d/stats.json" "$d/src"; then
-	stats_now "$pid" "$d/stats.json" || diag "default_permissions: no stats"
-	check "-o default_permissions alone: the kernel model (--stats)" \
-		jq -e '.permissions == "kernel"' "$d/stats.json"
-	check "... mounted with default_permissions, without allow_other" \
-		sh -c "grep ' $d/mnt ' /proc/self/mounts | grep default_permissions | grep -qv allow_other"
+# --- -o options, read as libfuse reads them, choose the model:
+# default_permissions alone asks for the kernel's checks for the mounting
+# user too; an escaped comma keeps "allow_other" inside fsname, where it
+# lets nobody in
+perms_model() {	# MODEL OPTS
+	d="$T/perms-$1"
+	mkdir -p "$d/src"
+	if ! serve "$d/mnt" -o "$2" --stats "$d/stats.json" "$d/src"; then
+		ok 1 "-o $2 mounts"
+		return
+	fi
+	stats_now "$pid" "$d/stats.json" || diag "-o $2: no stats"
+	got=$(jq -r .permissions "$d/stats.json")
+	# of the mount's options (its source may hold any text), these two
+	got="$got/$(awk -v m="$d/mnt" '$2 == m { print $4 }' /proc/self/mounts |
+		tr , '\n' | grep -x -e default_permissions -e allow_other)"
+	want="$1/default_permissions"
+	[ "$1" = kernel ] || want="$1/"
+	check "-o $2: --stats and the mount's options say $want (got $got)" \
+		test "$got" = "$want"
 	umount "$d/mnt"
 	wait_gone "$pid"
-else
-	ok 1 "-o default_permissions alone mounts"
-fi
+}
+perms_model kernel default_permissions
+perms_model mounter 'fsname=hk\,allow_other'
 
 # --- the data path: 64 MiB written and read through the mount.  In none
 # mode every byte crosses the server (the counters prove they count); in
