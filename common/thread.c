@@ -55,7 +55,9 @@ int thread_start(pthread_t *t, int cpu, void *(*fn)(void *), void *arg)
 	pthread_attr_t attr;
 	int e = pthread_attr_init(&attr);
 
-	if (!e && cpu >= 0) {
+	if (e)
+		return e;
+	if (cpu >= 0) {
 		cpu_set_t one;
 
 		CPU_ZERO(&one);

@@ -812,14 +812,18 @@ static unsigned int workers_start(struct server *s)
 		char name[24];	/* a thread's name holds 15: q < MAX_QUEUES */
 		int e = -worker_init(s, w, q);
 
-		if (!e)
-			e = thread_start(&w->tid, w->cpu, worker_run, w);
-		if (e && w->cpu >= 0)
-			err_perror(e, "cannot start worker %u on CPU %d", q, w->cpu);
-		else if (e)
+		if (e) {
 			err_perror(e, "cannot start worker %u", q);
-		if (e)
 			break;
+		}
+		e = thread_start(&w->tid, w->cpu, worker_run, w);
+		if (e) {
+			if (w->cpu >= 0)
+				err_perror(e, "cannot start worker %u on CPU %d", q, w->cpu);
+			else
+				err_perror(e, "cannot start worker %u", q);
+			break;
+		}
 		/* for top -H and ps -L; a name is not worth failing for */
 		snprintf(name, sizeof(name), "hk-net q%u", q);
 		(void)pthread_setname_np(w->tid, name);
