@@ -17,6 +17,11 @@
 #define ABI_OP_SETLKW	33
 #define ABI_OP_BATCH_FORGET	42
 
+/* A notice (unique 0) whose error field is this code: every cached name
+ * is revalidated at its next use (protocol 7.44, Linux 6.16) */
+#define ABI_NOTIFY_INC_EPOCH	8
+#define ABI_MINOR_INC_EPOCH	44
+
 struct abi_in_header {
 	uint32_t len;		/* the whole request */
 	uint32_t opcode;

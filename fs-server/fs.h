@@ -18,6 +18,9 @@ struct watch;
 struct ring;
 
 #define FS_MAX_IO	(1U << 20)	/* max_write, max_read, readahead */
+#define FS_CACHE_TIMEOUT	86400.0	/* cache, passthrough: the watcher
+					 * tells the kernel of changes */
+#define FS_UNWATCHED_TIMEOUT	0.1	/* ... of inodes it cannot watch */
 
 enum fs_fast_path {
 	FS_FAST_NONE,		/* every operation reaches the server */
@@ -37,6 +40,7 @@ struct fs_ctx {
 	bool writeback;		/* the kernel granted the writeback cache */
 	bool kernel_passthrough; /* the kernel offered passthrough in INIT */
 	bool kernel_killpriv_v2; /* ... and FUSE_HANDLE_KILLPRIV_V2 */
+	unsigned int kernel_minor; /* its protocol's minor version, from INIT */
 	bool killpriv_v2;	/* we took it: setuid/setgid are ours to clear */
 	int dev_fd;		/* /dev/fuse, for backing-file ioctls */
 	struct fuse_session *se;

@@ -30,7 +30,6 @@
 #include "watch.h"
 
 #define EXIT_USAGE	2
-#define FS_CACHE_TIMEOUT	86400.0
 
 static void usage(FILE *f)
 {
@@ -549,7 +548,7 @@ static int serve(struct fs_opts *o, int src_fd)
 		int e = -watch_start(&ctx, se);
 
 		if (e)
-			warn_perror(e, "cannot watch SOURCE (fanotify): changes made behind the mount show when timeouts expire");
+			warn_perror(e, "cannot watch SOURCE (fanotify): the kernel keeps what it knows for %g s only", FS_UNWATCHED_TIMEOUT);
 	}
 	stats.ctx = &ctx;
 	stats.path = o->stats_path;

@@ -51,6 +51,20 @@ static struct inode *ops_inode(fuse_req_t req, fuse_ino_t ino)
 	return fs_inode(ops_ctx(req), ino);
 }
 
+/*
+ * How long the kernel may keep what it is told of @in (its attributes,
+ * or for a directory the names looked up in it): as long as the fast
+ * path allows where the watcher sees every change of @in, and
+ * FS_UNWATCHED_TIMEOUT where it may not (watch_covers()), so that a
+ * change behind the mount shows through it within that time anyway.
+ */
+static double ops_timeout(const struct fs_ctx *ctx, const struct inode *in)
+{
+	if (ctx->timeout <= 0 || watch_covers(in))
+		return ctx->timeout;
+	return FS_UNWATCHED_TIMEOUT;
+}
+
 static int ops_stat(int fd, struct stat *st)
 {
 	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ?
@@ -74,29 +88,32 @@ static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
 		return ret;
 	e->ino = fs_nodeid(ctx, in);
 	watch_inode(ctx, in, parent, name);
-	e->attr_timeout = ctx->timeout;
-	e->entry_timeout = ctx->timeout;
+	e->attr_timeout = ops_timeout(ctx, in);
+	e->entry_timeout = ops_timeout(ctx, parent);
 	watch_sent(in, &e->attr);
 	return 0;
 }
 
 /*
- * A name that is not there is answered, where the source is watched, as an
- * entry without an inode and with the usual timeout: the kernel keeps it
- * (a negative dentry), so asking again for a missing file (a build's
- * search paths, an interpreter's imports) costs no request.  A name made
- * behind the mount raises FAN_CREATE or FAN_MOVED_TO in its directory's
- * mark, and the watcher has the kernel forget the entry (watch.c).
+ * A name that is not there is answered, where the kernel caches, as an
+ * entry without an inode and with the directory's timeout: the kernel
+ * keeps it (a negative dentry), so asking again for a missing file (a
+ * build's search paths, an interpreter's imports) costs no request.  A
+ * name made behind the mount raises FAN_CREATE or FAN_MOVED_TO in its
+ * directory's mark, and the watcher has the kernel forget the entry
+ * (watch.c); in a directory it cannot watch, the entry lasts
+ * FS_UNWATCHED_TIMEOUT (ops_timeout()).
  */
 static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fs_ctx *ctx = ops_ctx(req);
+	struct inode *p = ops_inode(req, parent);
 	struct fuse_entry_param e;
-	int ret = ops_entry(req, ops_inode(req, parent), name, &e, false);
+	int ret = ops_entry(req, p, name, &e, false);
 
-	if (ret == -ENOENT && ctx->watch) {
+	if (ret == -ENOENT && ops_timeout(ctx, p) > 0) {
 		memset(&e, 0, sizeof(e));
-		e.entry_timeout = ctx->timeout;
+		e.entry_timeout = ops_timeout(ctx, p);
 		fuse_reply_entry(req, &e);
 	} else if (ret) {
 		fuse_reply_err(req, -ret);
@@ -205,7 +222,7 @@ static void ops_getattr(fuse_req_t req, fuse_ino_t ino,
 		return;
 	}
 	watch_sent(in, &st);
-	fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
+	fuse_reply_attr(req, &st, ops_timeout(ops_ctx(req), in));
 }
 
 /* The caller is in group @gid, or is root (standing for CAP_FSETID). */
@@ -439,7 +456,7 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		goto out_err;
 	inode_fd_done(in, fd);
 	watch_sent(in, &st);
-	fuse_reply_attr(req, &st, ops_ctx(req)->timeout);
+	fuse_reply_attr(req, &st, ops_timeout(ops_ctx(req), in));
 	return;
 
 out_err:
@@ -689,6 +706,10 @@ static void ops_opened(fuse_req_t req, struct inode *in, int fd,
 	int ret;
 
 	fi->fh = (uint64_t)fd;
+	/* pages of a file that may change unseen last only while it is open:
+	 * each open reads afresh, as NFS's close-to-open */
+	if (!watch_covers(in))
+		fi->keep_cache = 0;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
 		__atomic_add_fetch(&in->writers, 1, __ATOMIC_RELAXED);
 		fi->fh |= OPS_FH_WRITER;
@@ -1067,14 +1088,15 @@ static void ops_do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			len = fuse_add_direntry(req, p, rem, d->entry->d_name,
 						&st, next);
 		} else if (ops_is_dot(d->entry->d_name) ||
-			   (ctx->timeout > 0 &&
+			   (ctx->timeout > 0 && watch_covers(dir) &&
 			    inode_find(&ctx->inodes, dir->dev, d->entry->d_ino))) {
 			/* without a node: the kernel lists the name and
 			 * instantiates nothing.  For a file it has already
-			 * (the server holds it), what it knows is kept
-			 * fresh by the watcher: no fstatat for it here.  A
-			 * name that leads elsewhere now is looked up when
-			 * used, as after a plain READDIR. */
+			 * (the server holds it) in a directory the watcher
+			 * covers, what it knows is kept fresh by the
+			 * watcher: no fstatat for it here.  A name that
+			 * leads elsewhere now is looked up when used, as
+			 * after a plain READDIR. */
 			memset(&e, 0, sizeof(e));
 			e.attr.st_ino = d->entry->d_ino;
 			e.attr.st_mode = (mode_t)d->entry->d_type << 12;
@@ -1340,6 +1362,7 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 
 	conn->max_write = FS_MAX_IO;
 	conn->max_readahead = FS_MAX_IO;
+	ctx->kernel_minor = conn->proto_minor;	/* the kernel's, from INIT */
 	if (ctx->fast == FS_FAST_PASSTHROUGH && !ctx->kernel_passthrough) {
 		warn("passthrough: this kernel does not offer FUSE passthrough (Linux >= 6.9 with CONFIG_FUSE_PASSTHROUGH); using cache");
 		ctx->fast = FS_FAST_CACHE;

@@ -40,6 +40,7 @@ static struct json_object *stats_watch_json(const struct stats_watch *w)
 		{ "inval_entries", &w->inval_entries },
 		{ "inval_inodes", &w->inval_inodes },
 		{ "overflows", &w->overflows }, { "marks", &w->marks },
+		{ "unwatched", &w->unwatched },
 	};
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)

@@ -35,6 +35,8 @@ struct stats_watch {
 	uint64_t overflows;	/* a queue overflowed */
 	uint64_t marks;		/* inodes marked now (the server's threads,
 				 * under the watcher's lock) */
+	uint64_t unwatched;	/* inodes known now whose changes may go
+				 * unseen: short timeouts (ops_timeout()) */
 };
 
 struct stats {

@@ -63,10 +63,19 @@
  * WATCH_SETTLE_NS, away from its queues: the kernel merges the events of
  * one inode into the one still queued, nobody is waiting to be woken, and
  * a change behind the mount is still seen within a few milliseconds.
+ *
+ * Where the watcher may miss a change, the kernel is not left to trust
+ * what it knows for a day.  An inode that cannot be marked, or one on a
+ * file system whose files change where fanotify cannot see (an NFS
+ * server's other clients, a FUSE server's own source), is not covered
+ * (watch_covers()): what the kernel is told of it, and of names in it,
+ * lasts FS_UNWATCHED_TIMEOUT (ops.c).  And when a queue overflows, events
+ * were lost: the kernel is told to forget everything (watch_lost()).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -78,6 +87,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "clock.h"
 #include "log.h"
 #include "watch.h"
@@ -98,6 +108,7 @@ struct watch_mark {
 	struct inode *in;
 	uint64_t hash;
 	bool pinned;		/* not evictable: remove it when @in goes */
+	bool partial;		/* its file system changes unseen (watch_partial_fs) */
 	int fsid[2];
 	int type;		/* the handle's */
 	unsigned int bytes;
@@ -111,6 +122,7 @@ static struct watch_mark watch_unmarkable;
 struct watch_fsid {
 	dev_t dev;
 	int fsid[2];
+	bool partial;		/* watch_partial_fs() */
 };
 
 struct watch {
@@ -128,6 +140,7 @@ struct watch {
 	size_t nmarks;
 	struct watch_fsid *fsids;
 	size_t nfsids;
+	bool lost;		/* the watcher's: a queue overflowed */
 };
 
 /* FNV-1a of a file handle and the file system it is of, never 0 */
@@ -165,11 +178,41 @@ static struct watch_mark *watch_mark_find(struct watch *w, const int fsid[2],
 }
 
 /*
- * The fsid of @in's file system, as fanotify reports it, from @fd (of the
- * same file system) the first time the device is met; under the lock.
+ * Whether files of a file system of type @magic (statfs(2)) may change
+ * without an event from this kernel's fanotify: network and cluster file
+ * systems, written by other machines; FUSE, whose server changes what is
+ * behind it; the kernel's own pseudo file systems, whose content is made
+ * as it is read.  A mark there sees only what is done through this
+ * kernel's VFS.
+ */
+static bool watch_partial_fs(unsigned long magic)
+{
+	static const unsigned long partial[] = {
+		NFS_SUPER_MAGIC, SMB_SUPER_MAGIC, CIFS_SUPER_MAGIC,
+		SMB2_SUPER_MAGIC, V9FS_MAGIC, CEPH_SUPER_MAGIC, AFS_FS_MAGIC,
+		AFS_SUPER_MAGIC, CODA_SUPER_MAGIC, NCP_SUPER_MAGIC,
+		OCFS2_SUPER_MAGIC, 0x01161970 /* gfs2 */,
+		0x0bd00bd0 /* lustre */, 0x47504653 /* gpfs */,
+		0x20030528 /* orangefs */, FUSE_SUPER_MAGIC,
+		PROC_SUPER_MAGIC, SYSFS_MAGIC, CGROUP_SUPER_MAGIC,
+		CGROUP2_SUPER_MAGIC, DEBUGFS_MAGIC, TRACEFS_MAGIC,
+		SECURITYFS_MAGIC, EFIVARFS_MAGIC, BPF_FS_MAGIC, PSTOREFS_MAGIC,
+		XENFS_SUPER_MAGIC,
+	};
+
+	for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++)
+		if ((unsigned long)(unsigned int)magic == partial[i])
+			return true;
+	return false;
+}
+
+/*
+ * The fsid of @in's file system, as fanotify reports it, and whether its
+ * changes may go unseen (watch_partial_fs()), from @fd (of the same file
+ * system) the first time the device is met; under the lock.
  */
 static int watch_fsid(struct watch *w, const struct inode *in, int fd,
-		      int fsid[2])
+		      int fsid[2], bool *partial)
 {
 	struct watch_fsid *f;
 	struct statfs sfs;
@@ -177,6 +220,7 @@ static int watch_fsid(struct watch *w, const struct inode *in, int fd,
 	for (size_t i = 0; i < w->nfsids; i++)
 		if (w->fsids[i].dev == in->dev) {
 			memcpy(fsid, w->fsids[i].fsid, sizeof(w->fsids[i].fsid));
+			*partial = w->fsids[i].partial;
 			return 0;
 		}
 	if (fstatfs(fd, &sfs))
@@ -187,7 +231,9 @@ static int watch_fsid(struct watch *w, const struct inode *in, int fd,
 	w->fsids = f;
 	f[w->nfsids].dev = in->dev;
 	memcpy(f[w->nfsids].fsid, &sfs.f_fsid, sizeof(f->fsid));
+	f[w->nfsids].partial = watch_partial_fs((unsigned long)sfs.f_type);
 	memcpy(fsid, f[w->nfsids].fsid, sizeof(f->fsid));
+	*partial = f[w->nfsids].partial;
 	w->nfsids++;
 	return 0;
 }
@@ -198,7 +244,7 @@ static int watch_fsid(struct watch *w, const struct inode *in, int fd,
  */
 static int watch_mark_insert(struct watch *w, struct watch_mark *m, int fd)
 {
-	int ret = watch_fsid(w, m->in, fd, m->fsid);
+	int ret = watch_fsid(w, m->in, fd, m->fsid, &m->partial);
 
 	if (ret)
 		return ret;
@@ -369,16 +415,36 @@ void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
 		free(m);
 		m = &watch_unmarkable;
 	}
-	if (m)
+	if (m) {
 		__atomic_store_n(&in->mark, m, __ATOMIC_RELEASE);
+		if (m == &watch_unmarkable || m->partial)
+			__atomic_add_fetch(&ctx->stats.watch.unwatched, 1, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&w->lock);
 	if (ret) {
 		static bool warned;
 
 		if (log_first(&warned))
-			warn_perror(-ret, "watch: cannot watch a file of the source with fanotify%s; changes behind the mount may be seen late",
-				    ret == -ENOSPC ? " (fs.fanotify.max_user_marks)" : "");
+			warn_perror(-ret, "watch: cannot watch a file of the source with fanotify%s; the kernel keeps what it knows of such files for %g s only",
+				    ret == -ENOSPC ? " (fs.fanotify.max_user_marks)" : "",
+				    FS_UNWATCHED_TIMEOUT);
 	}
+}
+
+/**
+ * watch_covers() - whether the watcher sees every change of @in, so that
+ * the kernel may keep what it knows of @in until told otherwise
+ * @in:	an inode the kernel knows, after watch_inode()
+ *
+ * Not where @in could not be marked, nor on a file system whose files
+ * change unseen by fanotify (watch_partial_fs()), nor when nothing is
+ * watched.
+ */
+bool watch_covers(const struct inode *in)
+{
+	const struct watch_mark *m = __atomic_load_n(&in->mark, __ATOMIC_ACQUIRE);
+
+	return m && m != &watch_unmarkable && !m->partial;
 }
 
 /*
@@ -421,6 +487,8 @@ void watch_forget(struct inode *in, void *arg)
 	pthread_mutex_lock(&w->lock);
 	m = in->mark;
 	in->mark = NULL;
+	if (m && (m == &watch_unmarkable || m->partial))
+		__atomic_sub_fetch(&ctx->stats.watch.unwatched, 1, __ATOMIC_RELAXED);
 	if (m == &watch_unmarkable)
 		m = NULL;
 	if (m)
@@ -553,7 +621,7 @@ static bool watch_event(struct watch *w, const struct fanotify_event_metadata *e
 
 	if (ev->mask & FAN_Q_OVERFLOW) {
 		watch_count(&w->ctx->stats.watch.overflows, 1);
-		warn("watch: fanotify queue overflowed; some changes behind the mount may be seen late");
+		w->lost = true;		/* watch_lost(), after this batch */
 		return true;
 	}
 	if (!watch_event_fid(info, len, &fid, &h, &name))
@@ -623,6 +691,69 @@ static bool watch_read(struct watch *w, int group)
 	return true;
 }
 
+/*
+ * Have the kernel revalidate every name it cached through the mount, at
+ * its next use, negative ones too (FUSE_NOTIFY_INC_EPOCH); false where
+ * the kernel has no such notice (before Linux 6.16).
+ */
+static bool watch_new_epoch(struct watch *w)
+{
+	const struct abi_out_header oh = {
+		.len = sizeof(oh),
+		.error = ABI_NOTIFY_INC_EPOCH,
+		.unique = 0,
+	};
+
+	if (w->ctx->kernel_minor < ABI_MINOR_INC_EPOCH)
+		return false;
+	return write(fuse_session_fd(w->se), &oh, sizeof(oh)) == (ssize_t)sizeof(oh);
+}
+
+/*
+ * A queue overflowed: events were lost, and what changed behind the
+ * mount is unknown.  So the kernel forgets everything it was told: every
+ * name it cached is revalidated at its next use (a new epoch), and every
+ * marked inode's attributes, and the pages of a file not open for writing
+ * through the mount, are invalidated.  The inodes are gathered under the
+ * lock and told of after it, as for any event (a notice may wait on a
+ * page lock whose reader waits for a worker that waits for the lock).
+ */
+static void watch_lost(struct watch *w)
+{
+	struct watch_todo *todo;
+	size_t n = 0;
+	bool epoch = watch_new_epoch(w), all;
+
+	pthread_mutex_lock(&w->lock);
+	todo = calloc(w->nmarks ? w->nmarks : 1, sizeof(*todo));
+	for (size_t i = 0; todo && i < w->nbuckets; i++) {
+		for (const struct watch_mark *m = w->marks[i]; m; m = m->next)
+			todo[n++] = (struct watch_todo){
+				.inode = fs_nodeid(w->ctx, m->in),
+				.data = m->in->type == S_IFREG &&
+					!__atomic_load_n(&m->in->writers, __ATOMIC_RELAXED),
+			};
+	}
+	pthread_mutex_unlock(&w->lock);
+	all = todo != NULL;
+	for (size_t i = 0; i < n; i++)
+		watch_send(w, &todo[i]);
+	free(todo);
+	if (!epoch || !all) {
+		static bool warned;
+
+		if (log_first(&warned))
+			warn("watch: fanotify's queue overflowed, and %s: some changes behind the mount may show only when timeouts expire",
+			     !all ? "the server is out of memory" :
+			     "this kernel cannot be told to forget every name it cached (Linux >= 6.16)");
+	} else {
+		static bool told;
+
+		if (log_first(&told))
+			warn("watch: fanotify's queue overflowed; the kernel was told to forget all it cached (%zu inodes), and asks again", n);
+	}
+}
+
 static void *watch_main(void *arg)
 {
 	struct watch *w = arg;
@@ -647,6 +778,10 @@ static void *watch_main(void *arg)
 		watch_count(&w->ctx->stats.watch.wakeups, 1);
 		if (!watch_read(w, w->names) || !watch_read(w, w->inodes))
 			break;
+		if (w->lost) {
+			w->lost = false;
+			watch_lost(w);
+		}
 		/* rest, but not from stopping */
 		if (ppoll(pfd, 1, &settle, NULL) > 0)
 			break;
@@ -686,6 +821,7 @@ static void watch_free_marks(struct watch *w)
 	free(w->marks);
 	free(w->fsids);
 	__atomic_store_n(&w->ctx->stats.watch.marks, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->ctx->stats.watch.unwatched, 0, __ATOMIC_RELAXED);
 }
 
 /**

@@ -12,6 +12,7 @@ void watch_stop(struct fs_ctx *ctx);
 void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
 		 const char *name);
 void watch_forget(struct inode *in, void *arg);
+bool watch_covers(const struct inode *in);
 void watch_sent(struct inode *in, const struct stat *st);
 void watch_hold(struct fs_ctx *ctx);
 void watch_release(struct fs_ctx *ctx);

@@ -222,12 +222,15 @@ fi
 now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
-# behind LABEL MODE SOURCE: mount SOURCE (an empty directory) with
-# --fast-path MODE, change it behind the mount, and wait for all of it to
-# show
+# behind LABEL MODE SOURCE [UNDER [some]]: mount SOURCE (an empty
+# directory) with --fast-path MODE, change it behind the mount (in UNDER,
+# the same tree seen from elsewhere, when given), and wait for all of it to
+# show; with "some", the server must count inodes it cannot watch, else
+# none
 behind() {
 	label=$1
 	s=$3
+	c=${4:-$3}
 	m="$T/mnt-behind-$(basename "$s")"
 	mkdir -p "$s/d" "$s/l" "$s/hidden"
 	echo v1 >"$s/f"
@@ -235,7 +238,7 @@ behind() {
 	echo listed >"$s/l/only"
 	echo h1 >"$s/h"
 	ln "$s/h" "$s/hidden/h"
-	if ! serve "$m" --fast-path "$2" "$s"; then
+	if ! serve "$m" --fast-path "$2" --stats "$m.json" "$s"; then
 		ok 1 "$label: mounts for the watcher test"
 		return
 	fi
@@ -249,15 +252,15 @@ behind() {
 	stat "$m/d/new" "$m/sub" >/dev/null 2>&1
 
 	t0=$(now_ms)
-	echo "v2, longer than v1" >"$s/f"
-	chmod 600 "$s/f"
-	touch "$s/d/new"
-	rm "$s/d/old"
-	mkdir "$s/sub"
-	chmod 700 "$s/d"
-	chmod 751 "$s"
-	chmod 640 "$s/l/only"
-	echo "h2, through the other link" >"$s/hidden/h"
+	echo "v2, longer than v1" >"$c/f"
+	chmod 600 "$c/f"
+	touch "$c/d/new"
+	rm "$c/d/old"
+	mkdir "$c/sub"
+	chmod 700 "$c/d"
+	chmod 751 "$c"
+	chmod 640 "$c/l/only"
+	echo "h2, through the other link" >"$c/hidden/h"
 	seen=1
 	i=0
 	while [ $i -lt 200 ]; do
@@ -280,6 +283,14 @@ behind() {
 	diag "$label: seen $(( $(now_ms) - t0 )) ms after the changes (target: 100 ms)"
 	check "$label: the watcher marked every file, with no complaint" \
 		sh -c "! grep -q 'cannot watch' '$m.log'"
+	stats_now "$pid" "$m.json" || diag "$label: no stats file after SIGUSR1"
+	if [ "${5:-}" = some ]; then
+		check "$label: the server counts the inodes whose changes it may not see" \
+			jq -e '.watch.unwatched > 0' "$m.json"
+	else
+		check "$label: the server counts no inode it cannot watch" \
+			jq -e '.watch.unwatched == 0' "$m.json"
+	fi
 	umount "$m"
 	wait_gone "$pid"
 }
@@ -297,12 +308,91 @@ fi
 mkdir "$T/behind-lower"
 if serve "$T/behind-fuse" --fast-path none "$T/behind-lower"; then
 	lower=$pid
-	behind "FUSE source, cache" cache "$T/behind-fuse"
+	behind "FUSE source, cache" cache "$T/behind-fuse" "" some
 	umount "$T/behind-fuse"
 	wait_gone "$lower"
 else
 	ok 1 "a FUSE mount for the watcher test"
 fi
+# and changes made behind that FUSE server too, which no fanotify mark on
+# its files sees: the kernel keeps what it knows of them 0.1 s only
+for mode in cache passthrough; do
+	rm -rf "$T/behind-lower-$mode"
+	mkdir "$T/behind-lower-$mode"
+	if serve "$T/behind-fuse-$mode" --fast-path none "$T/behind-lower-$mode"; then
+		lower=$pid
+		behind "FUSE source changed behind its server, $mode" "$mode" \
+			"$T/behind-fuse-$mode" "$T/behind-lower-$mode" some
+		umount "$T/behind-fuse-$mode"
+		wait_gone "$lower"
+	else
+		ok 1 "a FUSE mount for the watcher test ($mode)"
+	fi
+done
+
+# --- events lost: a server without CAP_SYS_ADMIN (here root of a user
+# namespace of its own) has a bounded fanotify queue
+# (fs.fanotify.max_queued_events).  The server is stopped while more names
+# are made behind the mount than the queue holds, then a file is rewritten
+# and a name the kernel knows as missing is made: their events are lost.
+# The server must have the kernel forget all it cached.
+lost() {
+	q=$(cat /proc/sys/fs/fanotify/max_queued_events 2>/dev/null || echo 16384)
+	s="$T/lost-src" m="$T/lost-mnt"
+	mkdir -p "$s/d" "$m"
+	echo v1 >"$s/f"
+	cat >"$T/lost.sh" <<EOS
+set -u
+"$FS" -f --fast-path cache --stats "$m.json" "$s" "$m" 2>"$m.log" &
+srv=\$!
+trap 'kill \$srv 2>/dev/null; umount "$m" 2>/dev/null; wait' EXIT
+i=0
+until grep -q " $m " /proc/self/mounts; do
+	i=\$((i + 1)); [ \$i -gt 50 ] && { echo "no mount"; exit 1; }
+	sleep 0.1
+done
+cat "$m/f" >/dev/null; ls "$m/d" >/dev/null
+stat "$m/d/late" >/dev/null 2>&1
+kill -STOP \$srv
+python3 -c 'import os, sys
+for i in range(int(sys.argv[2])):
+    os.close(os.open("%s/fill%d" % (sys.argv[1], i), os.O_CREAT | os.O_WRONLY, 0o644))' "$s/d" $((q + 2000))
+echo "v2, after the flood" >"$s/f"
+: >"$s/d/late"
+kill -CONT \$srv
+t0=\$(date +%s%N)
+i=0
+while [ \$i -lt 300 ]; do
+	if [ "\$(cat "$m/f")" = "v2, after the flood" ] && [ -e "$m/d/late" ]; then
+		echo "seen \$(( (\$(date +%s%N) - t0) / 1000000 )) ms after the server went on"
+		kill -USR1 \$srv; sleep 0.5
+		exit 0
+	fi
+	sleep 0.01; i=\$((i + 1))
+done
+echo "f: \$(cat "$m/f"); d/late: \$(ls "$m/d/late" 2>&1)"
+kill -USR1 \$srv; sleep 0.5
+exit 1
+EOS
+	if ! unshare --user --map-user=0 --map-group=0 --mount true 2>/dev/null; then
+		skip "lost events: the kernel is told to forget all it cached" "no user namespaces here"
+		return
+	fi
+	timeout 120 unshare --user --map-user=0 --map-group=0 --mount \
+		--propagation private sh "$T/lost.sh" >"$T/lost.out" 2>&1
+	ret=$?
+	if grep -q "cannot be told to forget" "$m.log"; then
+		skip "lost events: the kernel is told to forget all it cached" \
+			"$(grep -m1 overflowed "$m.log")"
+		return
+	fi
+	ok "$ret" "lost events: a queue overflowed while the server was stopped, and a rewritten file and a name made after the flood show through the mount" ||
+		diag_lines <"$T/lost.out"
+	diag "lost events: $(cat "$T/lost.out"); $(grep -m1 overflowed "$m.log")"
+	check "lost events: the server counted the overflow" \
+		jq -e '.watch.overflows >= 1' "$m.json"
+}
+lost
 
 # --- the watcher's marks: a file known from a listing alone is held by
 # name, and its fanotify mark keeps the source's inode in memory until
