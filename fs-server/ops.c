@@ -1366,6 +1366,9 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 	if (ctx->fast == FS_FAST_PASSTHROUGH && !ctx->kernel_passthrough) {
 		warn("passthrough: this kernel does not offer FUSE passthrough (Linux >= 6.9 with CONFIG_FUSE_PASSTHROUGH); using cache");
 		ctx->fast = FS_FAST_CACHE;
+	} else if (ctx->fast == FS_FAST_PASSTHROUGH && !passthrough_permitted()) {
+		warn("passthrough: the kernel takes backing files only from CAP_SYS_ADMIN in the initial user namespace, which this server lacks; using cache");
+		ctx->fast = FS_FAST_CACHE;
 	}
 	/* The kernel refuses passthrough together with the writeback cache. */
 	if (ctx->fast == FS_FAST_CACHE && ctx->want_writeback &&

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -186,6 +187,42 @@ static const struct fuse_custom_io pt_io = {
 	.writev = pt_writev,
 	.read = pt_read,
 };
+
+/**
+ * passthrough_permitted() - whether the kernel would take our backing files
+ *
+ * It takes them only from a process with CAP_SYS_ADMIN in the initial user
+ * namespace (fuse_backing_open(): capable()).  A server in a user
+ * namespace of its own, or without the capability, would have every open
+ * refused: it is better served by cache from the start.  The initial user
+ * namespace is known by its identity map of every uid.
+ *
+ * Return: false when the kernel surely refuses
+ */
+bool passthrough_permitted(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	bool cap = false, init_ns = false;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "CapEff: %llx", &eff) == 1)
+				cap = eff & (1ULL << 21);	/* CAP_SYS_ADMIN */
+		fclose(f);
+	}
+	f = fopen("/proc/self/uid_map", "re");
+	if (f) {
+		unsigned long inside, outside, count;
+
+		init_ns = fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3 &&
+			  inside == 0 && outside == 0 && count == 4294967295UL &&
+			  fscanf(f, "%lu", &inside) != 1;
+		fclose(f);
+	}
+	return cap && init_ns;
+}
 
 /**
  * passthrough_install() - take over the /dev/fuse I/O of a mounted session

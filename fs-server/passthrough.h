@@ -17,6 +17,7 @@ enum pt_how {
 };
 
 int passthrough_install(struct fuse_session *se);
+bool passthrough_permitted(void);
 enum pt_how passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd,
 			     bool direct);
 void passthrough_cancel(struct fs_ctx *ctx, struct inode *in);

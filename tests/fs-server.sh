@@ -394,6 +394,41 @@ EOS
 }
 lost
 
+# --- in a user namespace of its own the server lacks CAP_SYS_ADMIN in the
+# initial one, without which the kernel refuses every backing file: the
+# default fast path must be cache from the start, said once, not a refused
+# ioctl at each open
+userns_mode() {
+	s="$T/userns-src" m="$T/userns-mnt"
+	mkdir -p "$s" "$m"
+	echo data >"$s/f"
+	cat >"$T/userns.sh" <<EOS
+"$FS" -f --stats "$m.json" "$s" "$m" 2>"$m.log" &
+srv=\$!
+trap 'kill \$srv 2>/dev/null; umount "$m" 2>/dev/null; wait' EXIT
+i=0
+until grep -q " $m " /proc/self/mounts; do
+	i=\$((i + 1)); [ \$i -gt 50 ] && exit 1
+	sleep 0.1
+done
+for i in 1 2 3; do cat "$m/f"; done
+kill -USR1 \$srv; sleep 0.5
+EOS
+	if ! unshare --user --map-user=0 --map-group=0 --mount true 2>/dev/null; then
+		skip "user namespace: the server serves cache" "no user namespaces here"
+		return
+	fi
+	timeout 60 unshare --user --map-user=0 --map-group=0 --mount \
+		--propagation private sh "$T/userns.sh" >"$T/userns.out" 2>&1
+	check "user namespace: the files read as in SOURCE" \
+		sh -c "[ \"\$(cat '$T/userns.out')\" = \"\$(printf 'data\ndata\ndata')\" ]"
+	check "user namespace: the default fast path is cache (--stats), said once in the log, and no open was refused a backing file" \
+		sh -c "jq -e '.fast_path == \"cache\" and .ops.open.count >= 1' '$m.json' &&
+		       [ \$(grep -c 'initial user namespace.*using cache' '$m.log') = 1 ] &&
+		       ! grep -q 'refused a backing file' '$m.log'"
+}
+userns_mode
+
 # --- the watcher's marks: a file known from a listing alone is held by
 # name, and its fanotify mark keeps the source's inode in memory until
 # the kernel forgets the file.  Then the server removes it: moving the
