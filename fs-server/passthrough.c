@@ -202,11 +202,12 @@ static const struct fuse_custom_io pt_io = {
 bool passthrough_permitted(void)
 {
 	unsigned long long eff = 0;
-	char line[256];
 	bool cap = false, init_ns = false;
 	FILE *f = fopen("/proc/self/status", "re");
 
 	if (f) {
+		char line[256];
+
 		while (fgets(line, sizeof(line), f))
 			if (sscanf(line, "CapEff: %llx", &eff) == 1)
 				cap = eff & (1ULL << 21);	/* CAP_SYS_ADMIN */

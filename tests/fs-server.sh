@@ -330,6 +330,33 @@ for mode in cache passthrough; do
 	fi
 done
 
+# in_userns NAME MOUNT SERVER-ARGS...: as root of a user namespace of its
+# own (and in a mount namespace), start hk-fs-server SERVER-ARGS..., wait
+# for its MOUNT, then run the commands on stdin ($srv is the server);
+# output in $T/NAME.out, the server's log in MOUNT.log.  Return: theirs,
+# or 77 where no user namespace can be made.
+in_userns() {
+	_n=$1 _mnt=$2
+	shift 2
+	unshare --user --map-user=0 --map-group=0 --mount true 2>/dev/null || return 77
+	{
+		printf "'%s' " "$FS" -f "$@"
+		printf '2>"%s" &\n' "$_mnt.log"
+		cat <<EOS
+srv=\$!
+trap 'kill \$srv 2>/dev/null; umount "$_mnt" 2>/dev/null; wait' EXIT
+i=0
+until grep -q " $_mnt " /proc/self/mounts; do
+	i=\$((i + 1)); [ \$i -gt 50 ] && { echo "no mount"; exit 1; }
+	sleep 0.1
+done
+EOS
+		cat
+	} >"$T/$_n.sh"
+	timeout 120 unshare --user --map-user=0 --map-group=0 --mount \
+		--propagation private sh "$T/$_n.sh" >"$T/$_n.out" 2>&1
+}
+
 # --- events lost: a server without CAP_SYS_ADMIN (here root of a user
 # namespace of its own) has a bounded fanotify queue
 # (fs.fanotify.max_queued_events).  The server is stopped while more names
@@ -341,16 +368,8 @@ lost() {
 	s="$T/lost-src" m="$T/lost-mnt"
 	mkdir -p "$s/d" "$m"
 	echo v1 >"$s/f"
-	cat >"$T/lost.sh" <<EOS
+	in_userns lost "$m" --fast-path cache --stats "$m.json" "$s" "$m" <<EOS
 set -u
-"$FS" -f --fast-path cache --stats "$m.json" "$s" "$m" 2>"$m.log" &
-srv=\$!
-trap 'kill \$srv 2>/dev/null; umount "$m" 2>/dev/null; wait' EXIT
-i=0
-until grep -q " $m " /proc/self/mounts; do
-	i=\$((i + 1)); [ \$i -gt 50 ] && { echo "no mount"; exit 1; }
-	sleep 0.1
-done
 cat "$m/f" >/dev/null; ls "$m/d" >/dev/null
 stat "$m/d/late" >/dev/null 2>&1
 kill -STOP \$srv
@@ -374,13 +393,11 @@ echo "f: \$(cat "$m/f"); d/late: \$(ls "$m/d/late" 2>&1)"
 kill -USR1 \$srv; sleep 0.5
 exit 1
 EOS
-	if ! unshare --user --map-user=0 --map-group=0 --mount true 2>/dev/null; then
+	ret=$?
+	if [ $ret = 77 ]; then
 		skip "lost events: the kernel is told to forget all it cached" "no user namespaces here"
 		return
 	fi
-	timeout 120 unshare --user --map-user=0 --map-group=0 --mount \
-		--propagation private sh "$T/lost.sh" >"$T/lost.out" 2>&1
-	ret=$?
 	if grep -q "cannot be told to forget" "$m.log"; then
 		skip "lost events: the kernel is told to forget all it cached" \
 			"$(grep -m1 overflowed "$m.log")"
@@ -402,24 +419,14 @@ userns_mode() {
 	s="$T/userns-src" m="$T/userns-mnt"
 	mkdir -p "$s" "$m"
 	echo data >"$s/f"
-	cat >"$T/userns.sh" <<EOS
-"$FS" -f --stats "$m.json" "$s" "$m" 2>"$m.log" &
-srv=\$!
-trap 'kill \$srv 2>/dev/null; umount "$m" 2>/dev/null; wait' EXIT
-i=0
-until grep -q " $m " /proc/self/mounts; do
-	i=\$((i + 1)); [ \$i -gt 50 ] && exit 1
-	sleep 0.1
-done
+	in_userns userns "$m" --stats "$m.json" "$s" "$m" <<EOS
 for i in 1 2 3; do cat "$m/f"; done
 kill -USR1 \$srv; sleep 0.5
 EOS
-	if ! unshare --user --map-user=0 --map-group=0 --mount true 2>/dev/null; then
+	if [ $? = 77 ]; then
 		skip "user namespace: the server serves cache" "no user namespaces here"
 		return
 	fi
-	timeout 60 unshare --user --map-user=0 --map-group=0 --mount \
-		--propagation private sh "$T/userns.sh" >"$T/userns.out" 2>&1
 	check "user namespace: the files read as in SOURCE" \
 		sh -c "[ \"\$(cat '$T/userns.out')\" = \"\$(printf 'data\ndata\ndata')\" ]"
 	check "user namespace: the default fast path is cache (--stats), said once in the log, and no open was refused a backing file" \
