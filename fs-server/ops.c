@@ -106,14 +106,14 @@ static int ops_entry(fuse_req_t req, struct inode *parent, const char *name,
  */
 static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fs_ctx *ctx = ops_ctx(req);
 	struct inode *p = ops_inode(req, parent);
 	struct fuse_entry_param e;
 	int ret = ops_entry(req, p, name, &e, false);
+	double timeout = ops_timeout(ops_ctx(req), p);
 
-	if (ret == -ENOENT && ops_timeout(ctx, p) > 0) {
+	if (ret == -ENOENT && timeout > 0) {
 		memset(&e, 0, sizeof(e));
-		e.entry_timeout = ops_timeout(ctx, p);
+		e.entry_timeout = timeout;
 		fuse_reply_entry(req, &e);
 	} else if (ret) {
 		fuse_reply_err(req, -ret);

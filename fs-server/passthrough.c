@@ -25,14 +25,15 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "abi.h"
+#include "caps.h"
 #include "fs.h"
 #include "inode.h"
 #include "log.h"
@@ -194,35 +195,13 @@ static const struct fuse_custom_io pt_io = {
  * It takes them only from a process with CAP_SYS_ADMIN in the initial user
  * namespace (fuse_backing_open(): capable()).  A server in a user
  * namespace of its own, or without the capability, would have every open
- * refused: it is better served by cache from the start.  The initial user
- * namespace is known by its identity map of every uid.
+ * refused: it is better served by cache from the start.
  *
  * Return: false when the kernel surely refuses
  */
 bool passthrough_permitted(void)
 {
-	unsigned long long eff = 0;
-	bool cap = false, init_ns = false;
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (f) {
-		char line[256];
-
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "CapEff: %llx", &eff) == 1)
-				cap = eff & (1ULL << 21);	/* CAP_SYS_ADMIN */
-		fclose(f);
-	}
-	f = fopen("/proc/self/uid_map", "re");
-	if (f) {
-		unsigned long inside, outside, count;
-
-		init_ns = fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3 &&
-			  inside == 0 && outside == 0 && count == 4294967295UL &&
-			  fscanf(f, "%lu", &inside) != 1;
-		fclose(f);
-	}
-	return cap && init_ns;
+	return caps_effective(CAP_SYS_ADMIN) && caps_initial_userns();
 }
 
 /**

@@ -118,6 +118,12 @@ struct watch_mark {
 /* Stands in inode->mark for an inode that cannot be marked */
 static struct watch_mark watch_unmarkable;
 
+/* Whether changes of the inode of mark @m may go unseen (watch_covers()) */
+static bool watch_blind(const struct watch_mark *m)
+{
+	return m == &watch_unmarkable || m->partial;
+}
+
 /* The fsid fanotify reports for a device, as statfs(2) gives it */
 struct watch_fsid {
 	dev_t dev;
@@ -417,7 +423,7 @@ void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
 	}
 	if (m) {
 		__atomic_store_n(&in->mark, m, __ATOMIC_RELEASE);
-		if (m == &watch_unmarkable || m->partial)
+		if (watch_blind(m))
 			__atomic_add_fetch(&ctx->stats.watch.unwatched, 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -444,7 +450,7 @@ bool watch_covers(const struct inode *in)
 {
 	const struct watch_mark *m = __atomic_load_n(&in->mark, __ATOMIC_ACQUIRE);
 
-	return m && m != &watch_unmarkable && !m->partial;
+	return m && !watch_blind(m);
 }
 
 /*
@@ -487,7 +493,7 @@ void watch_forget(struct inode *in, void *arg)
 	pthread_mutex_lock(&w->lock);
 	m = in->mark;
 	in->mark = NULL;
-	if (m && (m == &watch_unmarkable || m->partial))
+	if (m && watch_blind(m))
 		__atomic_sub_fetch(&ctx->stats.watch.unwatched, 1, __ATOMIC_RELAXED);
 	if (m == &watch_unmarkable)
 		m = NULL;

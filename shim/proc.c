@@ -15,12 +15,12 @@
 #include <string.h>
 #include <linux/capability.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "internal.h"
 #include "log.h"
 #include "prog.h"
@@ -370,17 +370,6 @@ void log_tail(const char *path, long from)
 	fclose(f);
 }
 
-/* Whether this process has capability @cap in its effective set. */
-static bool has_cap(unsigned int cap)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2] = { 0 };
-
-	if (syscall(SYS_capget, &h, d))
-		return false;
-	return d[cap / 32].effective & (1U << (cap % 32));
-}
-
 /*
  * need_privileges() - say so, before anything is touched, when this
  * process lacks what @what needs: CAP_SYS_ADMIN for mounts and namespaces,
@@ -390,7 +379,7 @@ static bool has_cap(unsigned int cap)
  */
 int need_privileges(const char *what, bool net)
 {
-	if (has_cap(CAP_SYS_ADMIN) && (!net || has_cap(CAP_NET_ADMIN)))
+	if (caps_effective(CAP_SYS_ADMIN) && (!net || caps_effective(CAP_NET_ADMIN)))
 		return 0;
 	err("%s needs %s (run it as root)", what,
 	    net ? "CAP_SYS_ADMIN and CAP_NET_ADMIN" : "CAP_SYS_ADMIN");

@@ -305,30 +305,26 @@ if mount -t tmpfs -o size=4m,mode=0755 hk-behind "$T/behind-tmpfs"; then
 else
 	ok 1 "a tmpfs for the watcher test"
 fi
-mkdir "$T/behind-lower"
-if serve "$T/behind-fuse" --fast-path none "$T/behind-lower"; then
-	lower=$pid
-	behind "FUSE source, cache" cache "$T/behind-fuse" "" some
-	umount "$T/behind-fuse"
-	wait_gone "$lower"
-else
-	ok 1 "a FUSE mount for the watcher test"
-fi
-# and changes made behind that FUSE server too, which no fanotify mark on
-# its files sees: the kernel keeps what it knows of them 0.1 s only
-for mode in cache passthrough; do
-	rm -rf "$T/behind-lower-$mode"
-	mkdir "$T/behind-lower-$mode"
-	if serve "$T/behind-fuse-$mode" --fast-path none "$T/behind-lower-$mode"; then
-		lower=$pid
-		behind "FUSE source changed behind its server, $mode" "$mode" \
-			"$T/behind-fuse-$mode" "$T/behind-lower-$mode" some
-		umount "$T/behind-fuse-$mode"
-		wait_gone "$lower"
-	else
-		ok 1 "a FUSE mount for the watcher test ($mode)"
+# behind_fuse LABEL MODE [below]: the watcher test over a SOURCE that is
+# another hk-fs-server's mount (mode none), with the changes made through
+# that mount; or, with "below", in its server's own source, behind it,
+# where no fanotify mark on the mount's files sees them and the kernel
+# keeps what it knows 0.1 s only
+behind_fuse() {
+	lo="$T/behind-lower-$2$3" fu="$T/behind-fuse-$2$3"
+	mkdir -p "$lo"
+	if ! serve "$fu" --fast-path none "$lo"; then
+		ok 1 "$1: a FUSE mount for the watcher test"
+		return
 	fi
-done
+	lower=$pid
+	behind "$1" "$2" "$fu" "${3:+$lo}" some
+	umount "$fu"
+	wait_gone "$lower"
+}
+behind_fuse "FUSE source, cache" cache
+behind_fuse "FUSE source changed behind its server, cache" cache below
+behind_fuse "FUSE source changed behind its server, passthrough" passthrough below
 
 # in_userns NAME MOUNT SERVER-ARGS...: as root of a user namespace of its
 # own (and in a mount namespace), start hk-fs-server SERVER-ARGS..., wait
