@@ -461,7 +461,6 @@ static int serve(struct fs_opts *o, int src_fd)
 	struct stats_thread stats = { 0 };
 	struct stats_socket sock = { .fd = -1 };
 	char fsname[PATH_MAX + 32];
-	sigset_t usr1;
 	size_t nofile;
 	int ret = EXIT_FAILURE;
 
@@ -535,13 +534,8 @@ static int serve(struct fs_opts *o, int src_fd)
 		goto out_unmount;
 	}
 
-	/* Threads start after fuse_daemonize(), which forks.  SIGUSR1 is
-	 * blocked first, in every thread but the stats thread, which takes
-	 * it with sigtimedwait(); where it is not blocked it would end the
-	 * process. */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	/* Threads start after fuse_daemonize(), which forks; they inherit
+	 * main()'s mask, SIGUSR1 blocked */
 	if (ctx.fast != FS_FAST_NONE) {
 		ctx.inodes.on_free = watch_forget;
 		ctx.inodes.on_free_arg = &ctx;
@@ -612,8 +606,16 @@ out_table:
 int main(int argc, char **argv)
 {
 	struct fs_opts o = { 0 };
+	sigset_t usr1;
 	int ret, src_fd;
 
+	/* SIGUSR1 is blocked in every thread but the stats thread, which
+	 * takes it with sigtimedwait().  From the start: where it is not
+	 * blocked it ends the process, and a script may send it the moment
+	 * the mount shows, before the stats thread is there. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	log_init("hk-fs-server", LOG_LEVEL_INFO);
 	ret = parse_args(argc, argv, &o);
 	if (!ret)

@@ -616,6 +616,55 @@ else
 	ok 1 "stats socket: mounts"
 fi
 
+# --- SIGUSR1 from the start: a script may send it as soon as the server
+# runs, before its mount and its stats thread; it must not end the server
+# (it did when SIGUSR1 was blocked only after the mount: once in CI).  To
+# hold the server before its mount, its MOUNTPOINT is inside another
+# mount, in mode none, whose server is stopped: the inner one waits on a
+# LOOKUP there.  SIGUSR1 then; SIGCONT to the outer one; the inner must
+# mount, serve, and answer the signal.
+s="$T/usr1-src"
+o="$T/mnt-usr1-outer"
+mkdir -p "$s" "$T/usr1-outer/mp"
+echo x >"$s/f"
+if serve "$o" --fast-path none "$T/usr1-outer"; then
+	opid=$pid
+	kill -STOP "$opid"
+	m="$o/mp"
+	"$FS" -f "$s" "$m" 2>"$T/usr1.log" &
+	pid=$!
+	track "$pid"
+	i=0
+	while [ "$(cat /proc/$pid/wchan 2>/dev/null)" != request_wait_answer ] &&
+	    [ $i -lt 50 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	[ $i -lt 50 ] || diag "SIGUSR1: the server is not seen waiting on the outer mount"
+	kill -USR1 "$pid"
+	sleep 0.2
+	kill -CONT "$opid"
+	i=0
+	while ! mounted "$m" && kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
+	check "SIGUSR1 before the mount: the server lives, mounts and serves" \
+		test "$(cat "$m/f" 2>/dev/null)" = x
+	check "SIGUSR1 before the mount: answered once the stats thread runs (stats in the log)" \
+		grep -q '^hk-fs-server: stats: {' "$T/usr1.log"
+	if mounted "$m"; then
+		umount "$m"
+		wait_gone "$pid"
+	else
+		diag_lines <"$T/usr1.log"
+	fi
+	umount "$o"
+	wait_gone "$opid"
+else
+	ok 1 "SIGUSR1: the outer server mounts"
+fi
+
 # --- with the kernel's caches on, directories are opened without a
 # request (OPENDIR is refused with ENOSYS once, ops.c): listings come
 # from READDIR without a handle, several requests for a large directory,
