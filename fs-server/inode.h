@@ -49,7 +49,6 @@ struct inode {
 	uint64_t nlookup;	/* kernel references; under the table lock */
 	int backing_id;		/* passthrough backing file, or 0 */
 	unsigned int backing_refs; /* passthrough opens sharing it */
-	unsigned int direct_refs; /* direct_io opens instead (passthrough.c) */
 	struct watch_mark *mark; /* its fanotify mark (watch.c), or NULL */
 	/* what the kernel was last told of this inode (atomics) */
 	int64_t sent_ctime_ns;

@@ -250,8 +250,8 @@ static bool ops_in_group(fuse_req_t req, gid_t gid)
  * setgid case, and the server acts as root, so the server clears them
  * itself where the kernel leaves it to the server: writes through a
  * direct_io file, O_TRUNC at open, and with FUSE_HANDLE_KILLPRIV_V2
- * truncation, a writer's empty SETATTR (ops_chown_clear()) and an open
- * for writing that cannot go direct (ops_opened()); a chown after root's.
+ * truncation and a writer's empty SETATTR (ops_chown_clear()); a chown
+ * after root's.
  * libfuse 3.14 does not pass on the kernel's FUSE_WRITE_KILL_SUIDGID: a
  * caller of uid 0 stands for one with CAP_FSETID.
  *
@@ -654,8 +654,6 @@ static void ops_release_fh(struct fs_ctx *ctx, struct inode *in, uint64_t fh)
 {
 	if (fh & OPS_FH_PASSTHROUGH)
 		passthrough_release(ctx, in);
-	if (fh & OPS_FH_DIRECT)
-		passthrough_direct_release(in);
 	if (fh & OPS_FH_WRITER) {
 		struct stat st;
 
@@ -677,10 +675,11 @@ static void ops_release_fh(struct fs_ctx *ctx, struct inode *in, uint64_t fh)
  * passthrough do not reach us, and the file system under us sees them
  * made by root, who keeps the bits (the kernel's own request to clear
  * them, ops_chown_clear(), comes only where it knows of the bits).
- * Such an open goes direct_io where it can
- * (passthrough_open()), and its writes come here to clear them at the
- * first write (ops_write_buf), as natively: a file opened for writing and
- * never written keeps them.  O_TRUNC clears them now, natively too.
+ * Such an open goes direct_io, sharing the backing file of the inode's
+ * other opens (passthrough_open()), and its writes come here to clear
+ * them at the first write (ops_write_buf), as natively: a file opened for
+ * writing and never written keeps them.  O_TRUNC clears them now,
+ * natively too.
  */
 static bool ops_open_kills(fuse_req_t req, int fd, const struct fuse_file_info *fi)
 {
@@ -714,21 +713,13 @@ static void ops_opened(fuse_req_t req, struct inode *in, int fd,
 		__atomic_add_fetch(&in->writers, 1, __ATOMIC_RELAXED);
 		fi->fh |= OPS_FH_WRITER;
 	}
-	switch (passthrough_open(ctx, in, fd, kills)) {
-	case PT_DIRECT:
+	if (kills) {
 		fi->direct_io = 1;
 		fi->keep_cache = 0;
 		fi->fh |= OPS_FH_DIRECT;
-		break;
-	case PT_BACKING:
-		/* the inode has passthrough opens: clear the bits now */
-		if (kills)
-			ops_kill_suid(req, fd, NULL);
-		fi->fh |= OPS_FH_PASSTHROUGH;
-		break;
-	case PT_PLAIN:
-		break;
 	}
+	if (passthrough_open(ctx, in, fd, kills))
+		fi->fh |= OPS_FH_PASSTHROUGH;
 	ret = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
 	if (ret == -ENOENT) {
 		/* the caller was interrupted and is gone */

@@ -79,6 +79,7 @@ _Static_assert(sizeof(struct pt_open_out) == 16, "fuse_open_out");
 /* What this thread's current request needs done to its reply. */
 static __thread bool pt_reply_init;
 static __thread int32_t pt_reply_backing;
+static __thread bool pt_reply_direct;
 
 static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -153,6 +154,10 @@ static void pt_amend_open(struct iovec *iov, int count)
 	o = (struct pt_open_out *)((uint8_t *)last->iov_base +
 				   last->iov_len - sizeof(*o));
 	o->open_flags &= ~(PT_FOPEN_KEEP_CACHE | PT_FOPEN_DIRECT_IO);
+	/* the kernel shares the backing file, and sends this open's reads
+	 * and writes here */
+	if (pt_reply_direct)
+		o->open_flags |= PT_FOPEN_DIRECT_IO;
 	o->open_flags |= PT_FOPEN_PASSTHROUGH;
 	o->backing_id = pt_reply_backing;
 }
@@ -168,6 +173,7 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 	if (pt_reply_backing) {
 		pt_amend_open(iov, count);
 		pt_reply_backing = 0;
+		pt_reply_direct = false;
 	}
 	n = ring_reply(iov, count);
 	if (n >= 0)
@@ -247,37 +253,30 @@ static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd)
 
 /**
  * passthrough_open() - answer an open of @in through its backing file,
- * registering @fd's file as that on the first open; or direct_io
+ * registering @fd's file as that on the first open
  * @ctx:	the server
  * @in:	the inode being opened
  * @fd:	the file just opened for it
- * @direct:	this open would rather go direct_io, without passthrough
+ * @direct:	this open's reads and writes must come to the server
  *
  * The kernel allows one backing file per inode: the first open registers
  * it, later opens share it, the last release drops it.  While an inode
  * has a passthrough open, the kernel refuses (EIO, to the opener) any
- * open of it without passthrough.  So a direct open is granted only
- * while the inode has none; and while a direct open lives (or may still
- * be on its way to its opener), the inode's other opens go direct too,
- * lest a passthrough open reach the kernel first.
+ * open of it without passthrough; but an open with passthrough and
+ * direct_io both shares the backing file and sends its reads and writes
+ * to the server (FOPEN_DIRECT_IO overrides FOPEN_PASSTHROUGH, Linux 6.9
+ * on), whatever the inode's other opens are.  A @direct open is that.
  *
- * Return: PT_BACKING when the next OPEN or CREATE reply of this thread
- * will ask for passthrough; PT_DIRECT when it must go direct_io (give it
- * back with passthrough_direct_release()); PT_PLAIN otherwise: not a
- * regular file in passthrough mode, or the kernel refused a backing file
- * (logged once, the server goes on)
+ * Return: true when the next OPEN or CREATE reply of this thread will ask
+ * for passthrough (direct_io too for a @direct one); false where it goes
+ * as libfuse composes it: not a regular file in passthrough mode, or the
+ * kernel refused a backing file (logged once, the server goes on)
  */
-enum pt_how passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd,
-			     bool direct)
+bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd, bool direct)
 {
 	if (ctx->fast != FS_FAST_PASSTHROUGH || in->type != S_IFREG)
-		return PT_PLAIN;
+		return false;
 	pthread_mutex_lock(&pt_lock);
-	if ((direct || in->direct_refs) && !in->backing_refs) {
-		in->direct_refs++;
-		pthread_mutex_unlock(&pt_lock);
-		return PT_DIRECT;
-	}
 	if (!in->backing_id) {
 		int id = pt_backing_open(ctx, in, fd);
 
@@ -287,26 +286,15 @@ enum pt_how passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd,
 			if (log_first(&warned))
 				warn_perror(errno, "passthrough: the kernel refused a backing file; serving data through the server");
 			pthread_mutex_unlock(&pt_lock);
-			return PT_PLAIN;
+			return false;
 		}
 		in->backing_id = id;
 	}
 	in->backing_refs++;
 	pt_reply_backing = in->backing_id;
+	pt_reply_direct = direct;
 	pthread_mutex_unlock(&pt_lock);
-	return PT_BACKING;
-}
-
-/**
- * passthrough_direct_release() - a PT_DIRECT open of @in was released
- * @in:	the inode
- */
-void passthrough_direct_release(struct inode *in)
-{
-	pthread_mutex_lock(&pt_lock);
-	if (in->direct_refs)
-		in->direct_refs--;
-	pthread_mutex_unlock(&pt_lock);
+	return true;
 }
 
 /**
@@ -318,6 +306,7 @@ void passthrough_direct_release(struct inode *in)
 void passthrough_cancel(struct fs_ctx *ctx, struct inode *in)
 {
 	pt_reply_backing = 0;
+	pt_reply_direct = false;
 	passthrough_release(ctx, in);
 }
 

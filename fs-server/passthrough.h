@@ -9,19 +9,10 @@
 
 #include "fs.h"
 
-/* How an open is answered: passthrough_open() */
-enum pt_how {
-	PT_PLAIN,	/* as libfuse composes it: no passthrough here */
-	PT_BACKING,	/* passthrough, to the inode's backing file */
-	PT_DIRECT,	/* direct_io without passthrough */
-};
-
 int passthrough_install(struct fuse_session *se);
 bool passthrough_permitted(void);
-enum pt_how passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd,
-			     bool direct);
+bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd, bool direct);
 void passthrough_cancel(struct fs_ctx *ctx, struct inode *in);
 void passthrough_release(struct fs_ctx *ctx, struct inode *in);
-void passthrough_direct_release(struct inode *in);
 
 #endif /* HK_FS_PASSTHROUGH_H */
