@@ -46,6 +46,7 @@ struct fs_ctx {
 	struct fuse_session *se;
 	bool want_uring;	/* --io-uring */
 	bool kernel_uring;	/* the kernel offered FUSE_OVER_IO_URING */
+	bool kernel_allow_mmap;	/* ... and FUSE_DIRECT_IO_ALLOW_MMAP */
 	struct ring *ring;	/* requests over io_uring (ring.c), or NULL */
 	bool stopping;		/* the session ended: lock waits give up */
 	struct watch *watch;	/* cache and passthrough: the source watcher */

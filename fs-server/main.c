@@ -522,9 +522,8 @@ static int serve(struct fs_opts *o, int src_fd)
 	ctx.dev_fd = fuse_session_fd(se);
 	ctx.se = se;
 	ctx.want_uring = o->io_uring;
-	if ((o->fast == FS_FAST_PASSTHROUGH || o->io_uring) &&
-	    passthrough_install(se)) {
-		warn("libfuse refused custom I/O: no passthrough (cache instead), no io_uring");
+	if (passthrough_install(se)) {
+		warn("libfuse refused custom I/O: no passthrough (cache instead), no io_uring, no shared mappings of direct_io files");
 		if (ctx.fast == FS_FAST_PASSTHROUGH)
 			ctx.fast = FS_FAST_CACHE;
 		ctx.want_uring = false;

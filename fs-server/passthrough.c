@@ -42,6 +42,7 @@
 
 #define PT_INIT_EXT		(1U << 30)	/* flags: flags2 is valid */
 #define PT_PASSTHROUGH2		(1U << 5)	/* flags2: FUSE_PASSTHROUGH */
+#define PT_ALLOW_MMAP2		(1U << 4)	/* flags2: FUSE_DIRECT_IO_ALLOW_MMAP */
 #define PT_OVER_IO_URING2	(1U << 9)	/* flags2: FUSE_OVER_IO_URING */
 #define PT_WRITEBACK_CACHE	(1U << 16)	/* flags */
 #define PT_KILLPRIV_V2		(1U << 28)	/* flags: FUSE_HANDLE_KILLPRIV_V2 */
@@ -100,6 +101,8 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 		ctx->kernel_killpriv_v2 = (in->flags & PT_KILLPRIV_V2) != 0;
 		ctx->kernel_uring = (in->flags & PT_INIT_EXT) &&
 				    (in->flags2 & PT_OVER_IO_URING2);
+		ctx->kernel_allow_mmap = (in->flags & PT_INIT_EXT) &&
+					 (in->flags2 & PT_ALLOW_MMAP2);
 		pt_reply_init = true;
 	}
 	return n;
@@ -114,7 +117,7 @@ static bool pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
 	uint32_t flags, flags2, depth = 1;
 
 	pt_reply_init = false;
-	if (!pt && !uring)
+	if (!pt && !uring && !ctx->kernel_allow_mmap)
 		return false;
 	if (count < 2 || iov[1].iov_len < PT_INIT_OUT_DEPTH + sizeof(depth)) {
 		warn("INIT: libfuse's reply is too short; no passthrough, no io_uring");
@@ -137,6 +140,11 @@ static bool pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
 	}
 	if (uring)
 		flags2 |= PT_OVER_IO_URING2;
+	/* a shared mapping of a direct_io file (every file in mode none)
+	 * works as natively, through the page cache, instead of failing
+	 * with ENODEV */
+	if (ctx->kernel_allow_mmap)
+		flags2 |= PT_ALLOW_MMAP2;
 	memcpy(out + PT_INIT_OUT_FLAGS, &flags, sizeof(flags));
 	memcpy(out + PT_INIT_OUT_FLAGS2, &flags2, sizeof(flags2));
 	return uring;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -232,7 +233,8 @@ static unsigned long checksum(const char *p, ssize_t n)
  * fdopen S PATH FLAGS [MODE] | fdclose S | fdread S OFF|- LEN |
  * fdwrite S OFF|- DATA | fdtrunc S LEN | fdstat S | fdsync S |
  * fdchmod S MODE | fdlock S r|w|u START LEN | fdgetlk S r|w START LEN |
- * fdflock S sh|ex|un [wait]: operations on a descriptor kept open in slot
+ * fdflock S sh|ex|un [wait] | fdmmap S OFF DATA (DATA written through a
+ * shared mapping of the file, then msync): operations on a descriptor kept open in slot
  * S of this process, so that one process can keep using a file that
  * others rename, unlink, chmod or lock.  A flock does not wait for a
  * conflicting lock unless told to, and then 5 s at most (EINTR).
@@ -288,6 +290,21 @@ static int run_fd(int argc, char **a, char *out, size_t outlen)
 			return errno;
 		print_stat(&st, out, outlen);
 		return 0;
+	}
+	if (!strcmp(op, "mmap") && argc > 3) {
+		long page = sysconf(_SC_PAGESIZE), off = atol(a[2]);
+		size_t len = strlen(a[3]), skew = (size_t)(off % page);
+		char *m = mmap(NULL, skew + len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       *fd, off - (long)skew);
+		int e = 0;
+
+		if (m == MAP_FAILED)
+			return errno;
+		memcpy(m + skew, a[3], len);
+		if (msync(m, skew + len, MS_SYNC))
+			e = errno;
+		munmap(m, skew + len);
+		return e;
 	}
 	if (!strcmp(op, "sync"))
 		return fsync(*fd) ? errno : 0;
