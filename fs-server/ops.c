@@ -109,9 +109,9 @@ static void ops_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct inode *p = ops_inode(req, parent);
 	struct fuse_entry_param e;
 	int ret = ops_entry(req, p, name, &e, false);
-	double timeout = ops_timeout(ops_ctx(req), p);
+	double timeout;
 
-	if (ret == -ENOENT && timeout > 0) {
+	if (ret == -ENOENT && (timeout = ops_timeout(ops_ctx(req), p)) > 0) {
 		memset(&e, 0, sizeof(e));
 		e.entry_timeout = timeout;
 		fuse_reply_entry(req, &e);
@@ -713,12 +713,14 @@ static void ops_opened(fuse_req_t req, struct inode *in, int fd,
 		__atomic_add_fetch(&in->writers, 1, __ATOMIC_RELAXED);
 		fi->fh |= OPS_FH_WRITER;
 	}
+	/* its writes come here, to clear the bits (ops_open_kills()); with
+	 * passthrough too, which the kernel then lets direct_io override */
 	if (kills) {
 		fi->direct_io = 1;
 		fi->keep_cache = 0;
 		fi->fh |= OPS_FH_DIRECT;
 	}
-	if (passthrough_open(ctx, in, fd, kills))
+	if (passthrough_open(ctx, in, fd))
 		fi->fh |= OPS_FH_PASSTHROUGH;
 	ret = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
 	if (ret == -ENOENT) {

@@ -80,7 +80,6 @@ _Static_assert(sizeof(struct pt_open_out) == 16, "fuse_open_out");
 /* What this thread's current request needs done to its reply. */
 static __thread bool pt_reply_init;
 static __thread int32_t pt_reply_backing;
-static __thread bool pt_reply_direct;
 
 static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -161,11 +160,10 @@ static void pt_amend_open(struct iovec *iov, int count)
 	/* fuse_open_out ends the OPEN reply and the CREATE reply alike */
 	o = (struct pt_open_out *)((uint8_t *)last->iov_base +
 				   last->iov_len - sizeof(*o));
-	o->open_flags &= ~(PT_FOPEN_KEEP_CACHE | PT_FOPEN_DIRECT_IO);
-	/* the kernel shares the backing file, and sends this open's reads
-	 * and writes here */
-	if (pt_reply_direct)
-		o->open_flags |= PT_FOPEN_DIRECT_IO;
+	/* FOPEN_DIRECT_IO stays where the open asked for it (fi->direct_io):
+	 * the kernel shares the backing file, and sends that open's reads
+	 * and writes to the server */
+	o->open_flags &= ~PT_FOPEN_KEEP_CACHE;
 	o->open_flags |= PT_FOPEN_PASSTHROUGH;
 	o->backing_id = pt_reply_backing;
 }
@@ -181,7 +179,6 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 	if (pt_reply_backing) {
 		pt_amend_open(iov, count);
 		pt_reply_backing = 0;
-		pt_reply_direct = false;
 	}
 	n = ring_reply(iov, count);
 	if (n >= 0)
@@ -265,7 +262,6 @@ static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd)
  * @ctx:	the server
  * @in:	the inode being opened
  * @fd:	the file just opened for it
- * @direct:	this open's reads and writes must come to the server
  *
  * The kernel allows one backing file per inode: the first open registers
  * it, later opens share it, the last release drops it.  While an inode
@@ -273,14 +269,15 @@ static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd)
  * open of it without passthrough; but an open with passthrough and
  * direct_io both shares the backing file and sends its reads and writes
  * to the server (FOPEN_DIRECT_IO overrides FOPEN_PASSTHROUGH, Linux 6.9
- * on), whatever the inode's other opens are.  A @direct open is that.
+ * on), whatever the inode's other opens are: an open whose fi->direct_io
+ * is set is that (pt_amend_open()).
  *
  * Return: true when the next OPEN or CREATE reply of this thread will ask
- * for passthrough (direct_io too for a @direct one); false where it goes
+ * for passthrough; false where it goes
  * as libfuse composes it: not a regular file in passthrough mode, or the
  * kernel refused a backing file (logged once, the server goes on)
  */
-bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd, bool direct)
+bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd)
 {
 	if (ctx->fast != FS_FAST_PASSTHROUGH || in->type != S_IFREG)
 		return false;
@@ -300,7 +297,6 @@ bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd, bool direct)
 	}
 	in->backing_refs++;
 	pt_reply_backing = in->backing_id;
-	pt_reply_direct = direct;
 	pthread_mutex_unlock(&pt_lock);
 	return true;
 }
@@ -314,7 +310,6 @@ bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd, bool direct)
 void passthrough_cancel(struct fs_ctx *ctx, struct inode *in)
 {
 	pt_reply_backing = 0;
-	pt_reply_direct = false;
 	passthrough_release(ctx, in);
 }
 

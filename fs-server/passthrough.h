@@ -11,7 +11,7 @@
 
 int passthrough_install(struct fuse_session *se);
 bool passthrough_permitted(void);
-bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd, bool direct);
+bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd);
 void passthrough_cancel(struct fs_ctx *ctx, struct inode *in);
 void passthrough_release(struct fs_ctx *ctx, struct inode *in);
 

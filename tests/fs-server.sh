@@ -616,6 +616,36 @@ else
 	ok 1 "stats socket: mounts"
 fi
 
+# --- a user's open for writing of a setuid file, while root's passthrough
+# open of it lasts: its reads and writes come to the server (direct_io over
+# passthrough), which clears the bit at the first write; root's open keeps
+# passthrough, its reads never reaching the server
+s="$T/suidpt-src"
+m="$T/mnt-suidpt"
+mkdir -p "$s"
+head -c 65536 /dev/urandom >"$s/f"
+chmod 4777 "$s/f"
+if serve "$m" --stats "$T/suidpt.json" -o allow_other "$s"; then
+	exec 3<"$m/f"
+	stats_now "$pid" "$T/suidpt.json" || diag "setuid open: no stats"
+	r0=$(jq '.ops.read.count' "$T/suidpt.json")
+	w0=$(jq '.ops.write.count' "$T/suidpt.json")
+	setpriv --reuid 1000 --regid 1000 --clear-groups sh -c "echo more >>'$m/f'"
+	cat <&3 >/dev/null
+	stats_now "$pid" "$T/suidpt.json" || diag "setuid open: no stats"
+	r1=$(jq '.ops.read.count' "$T/suidpt.json")
+	w1=$(jq '.ops.write.count' "$T/suidpt.json")
+	exec 3<&-
+	check "setuid open for writing beside a passthrough open: the write came to the server ($((w1 - w0)) WRITE), which cleared the bit" \
+		sh -c "[ $((w1 - w0)) -ge 1 ] && [ \$(stat -c %a '$s/f') = 777 ]"
+	check "... and root's open read 64 KiB by passthrough (READ requests: $((r1 - r0)))" \
+		test $((r1 - r0)) -eq 0
+	umount "$m"
+	wait_gone "$pid"
+else
+	ok 1 "setuid open: mounts"
+fi
+
 # --- SIGUSR1 from the start: a script may send it as soon as the server
 # runs, before its mount and its stats thread; it must not end the server
 # (it did when SIGUSR1 was blocked only after the mount: once in CI).  To
@@ -644,11 +674,7 @@ if serve "$o" --fast-path none "$T/usr1-outer"; then
 	kill -USR1 "$pid"
 	sleep 0.2
 	kill -CONT "$opid"
-	i=0
-	while ! mounted "$m" && kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
-		i=$((i + 1))
-		sleep 0.1
-	done
+	wait_mount "$m" "$pid" || diag "SIGUSR1: the server did not mount"
 	check "SIGUSR1 before the mount: the server lives, mounts and serves" \
 		test "$(cat "$m/f" 2>/dev/null)" = x
 	check "SIGUSR1 before the mount: answered once the stats thread runs (stats in the log)" \

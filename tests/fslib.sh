@@ -131,12 +131,20 @@ serve() {
 	"$FS" -f "$@" "$_m" 2>"$_m.log" &
 	pid=$!
 	track "$pid"
+	if ! wait_mount "$_m" "$pid"; then
+		diag "hk-fs-server $* $_m did not mount:"
+		diag_lines <"$_m.log"
+		return 1
+	fi
+}
+
+# wait_mount MOUNTPOINT PID: until a FUSE mount shows there, while PID
+# lives, 5 s at most
+wait_mount() {
 	_i=0
-	while ! mounted "$_m"; do
+	while ! mounted "$1"; do
 		_i=$((_i + 1))
-		if [ $_i -gt 50 ] || ! kill -0 "$pid" 2>/dev/null; then
-			diag "hk-fs-server $* $_m did not mount:"
-			diag_lines <"$_m.log"
+		if [ $_i -gt 50 ] || ! kill -0 "$2" 2>/dev/null; then
 			return 1
 		fi
 		sleep 0.1
