@@ -36,6 +36,8 @@ struct fs_ctx {
 	gid_t egid;
 	bool kernel_perms;	/* default_permissions: the kernel checks each
 				 * caller; else only the mounting user comes */
+	bool mount_locks;	/* --locks mount: the kernel keeps the locks
+				 * among the mount's users (locks.c) */
 	bool want_writeback;	/* --writeback */
 	bool writeback;		/* the kernel granted the writeback cache */
 	bool kernel_passthrough; /* the kernel offered passthrough in INIT */

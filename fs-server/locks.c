@@ -22,13 +22,24 @@
  * A lock that must wait is retried with a backoff up to 10 ms until it is
  * granted or the caller is interrupted, so that a waiter never blocks in
  * the kernel where an interrupt cannot reach it.
+ *
+ * That has a price: a FLUSH request at every close(2) through the mount,
+ * locked or not, since the kernel cannot know which closes drop a lock we
+ * hold.  With --locks mount, the server declines both kinds of lock in
+ * INIT and the kernel keeps them itself, as it does for a local file
+ * system: exact among the mount's users, unseen by SOURCE's other users.
+ * A close then needs the server only where close(2) on the source file
+ * itself could report something, which on a local disk or memory file
+ * system it never does (locks_noflush()).
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <linux/magic.h>
 #include <sys/file.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -202,4 +213,53 @@ void locks_forget(struct inode *in)
 		close(o->fd);
 		free(o);
 	}
+}
+
+/*
+ * File systems whose close(2) never fails: no ->flush, data written back
+ * later and its errors reported by fsync(2).  Elsewhere (NFS, SMB, FUSE,
+ * ...) a close may report a delayed write error, which FLUSH carries.
+ */
+static bool locks_quiet_close(unsigned long magic)
+{
+	static const unsigned long quiet[] = {
+		EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC,
+		TMPFS_MAGIC, RAMFS_MAGIC, F2FS_SUPER_MAGIC,
+	};
+
+	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
+		if ((unsigned long)(unsigned int)magic == quiet[i])
+			return true;
+	return false;
+}
+
+/**
+ * locks_noflush() - whether the close of an open of @in may skip FLUSH
+ * @ctx:	the server
+ * @in:		the inode opened
+ * @fd:		the server's descriptor of that open
+ *
+ * FLUSH drops the closing owner's locks held on SOURCE and reports what
+ * close(2) on the source file would.  Neither is needed where the kernel
+ * keeps the locks (--locks mount) and the source file's close is quiet.
+ * The file system is asked once per thread for each device met in a row.
+ *
+ * Return: true when the open may be marked FOPEN_NOFLUSH
+ */
+bool locks_noflush(const struct fs_ctx *ctx, const struct inode *in, int fd)
+{
+	static __thread dev_t dev;
+	static __thread bool known, quiet;
+	struct statfs sfs;
+
+	if (!ctx->mount_locks)
+		return false;
+	if (!known || dev != in->dev) {
+		if (fstatfs(fd, &sfs))
+			return false;
+		quiet = locks_quiet_close((unsigned long)sfs.f_type);
+		dev = in->dev;
+		known = true;
+	}
+	return quiet;
 }

@@ -53,6 +53,10 @@ static void usage(FILE *f)
 		"  --io-uring         take requests over io_uring, one queue per CPU,\n"
 		"                       where the kernel offers it (Linux >= 6.14 with\n"
 		"                       the fuse module's enable_uring set)\n"
+		"  --locks WHERE      source: POSIX and BSD locks are taken on SOURCE, where\n"
+		"                       its other users see them (default)\n"
+		"                     mount: the kernel keeps them among the mount's\n"
+		"                       users alone, and a close sends no FLUSH\n"
 		"  --source-fd N      serve the directory open at inherited descriptor N;\n"
 		"                     MOUNTPOINT may then be that directory itself (an\n"
 		"                     over-mount, as hk-shim fs move makes)\n"
@@ -83,6 +87,7 @@ struct fs_opts {
 	long inode_fds;		/* --inode-fds, or -1: half the file limit */
 	bool clone_fd;
 	bool io_uring;
+	bool mount_locks;	/* --locks mount */
 	bool writeback;
 	bool foreground;
 	bool debug;
@@ -156,6 +161,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		{ "inode-fds", required_argument, NULL, 'I' },
 		{ "clone-fd", no_argument, NULL, 'C' },
 		{ "io-uring", no_argument, NULL, 'U' },
+		{ "locks", required_argument, NULL, 'L' },
 		{ "writeback", no_argument, NULL, 'W' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "stats-socket", required_argument, NULL, 'K' },
@@ -209,6 +215,13 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			break;
 		case 'U':
 			o->io_uring = true;
+			break;
+		case 'L':
+			if (strcmp(optarg, "source") && strcmp(optarg, "mount")) {
+				err("--locks: unknown place '%s' (source, mount)", optarg);
+				return EXIT_USAGE;
+			}
+			o->mount_locks = optarg[0] == 'm';
 			break;
 		case 'W':
 			o->writeback = true;
@@ -385,6 +398,8 @@ static struct json_object *stats_now(void *arg)
 		       inode_count(&ctx->inodes), fds, handles, names);
 	json_object_object_add(o, "permissions", json_object_new_string(
 		ctx->kernel_perms ? "kernel" : "mounter"));
+	json_object_object_add(o, "locks", json_object_new_string(
+		ctx->mount_locks ? "mount" : "source"));
 	return o;
 }
 
@@ -474,6 +489,7 @@ static int serve(struct fs_opts *o, int src_fd)
 	ctx.inodes.max_fds = o->inode_fds >= 0 ? (size_t)o->inode_fds : nofile / 2;
 	ctx.fast = o->fast;
 	ctx.want_writeback = o->writeback;
+	ctx.mount_locks = o->mount_locks;
 	ctx.stats.start_ns = clock_ns();
 	ctx.timeout = o->fast == FS_FAST_NONE ? 0.0 : FS_CACHE_TIMEOUT;
 	ctx.euid = geteuid();

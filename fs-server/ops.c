@@ -705,6 +705,7 @@ static void ops_opened(fuse_req_t req, struct inode *in, int fd,
 	int ret;
 
 	fi->fh = (uint64_t)fd;
+	fi->noflush = locks_noflush(ctx, in, fd);
 	/* pages of a file that may change unseen last only while it is open:
 	 * each open reads afresh, as NFS's close-to-open */
 	if (!watch_covers(in))
@@ -1379,8 +1380,12 @@ static void ops_init(void *userdata, struct fuse_conn_info *conn)
 	 * before every read. */
 	if (ctx->fast == FS_FAST_CACHE && ctx->watch)
 		conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
-	/* Locks are taken on the source, seen by its other users (locks.c). */
-	conn->want |= conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	/* Locks are taken on the source, seen by its other users; or, with
+	 * --locks mount, kept by the kernel (locks.c). */
+	if (ctx->mount_locks)
+		conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
+	else
+		conn->want |= conn->capable & (FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	/* The umask applied here (ops_umask()), by the file system under us,
 	 * or a default ACL instead.  With other users (ctx->kernel_perms),
 	 * POSIX ACLs enforced by the kernel as on the source (the ACL xattrs

@@ -32,8 +32,9 @@ inodes_back() {
 # permissions (default_permissions).  mounter: passthrough without
 # allow_other, where only root (who mounted) may come, the kernel checks
 # nothing, and the source answers the server's calls as it would root's:
-# the script's lines of root alone.
-for run in none cache passthrough handles $uring mounter; do
+# the script's lines of root alone.  mountlocks: passthrough with --locks
+# mount, where the kernel keeps the script's locks itself.
+for run in none cache passthrough handles $uring mounter mountlocks; do
 	run_args "$run"
 	d="$T/$run"
 	script=$SCRIPT n=$nops perms="-o allow_other"
@@ -104,6 +105,9 @@ for run in none cache passthrough handles $uring mounter; do
 			jq -e --argjson cpus "$(nproc --all)" \
 			'.io_uring.queues >= $cpus and .io_uring.requests >= 300' "$d/stats.json"
 		diag "uring: $(jq -c .io_uring "$d/stats.json")" ;;
+	mountlocks)
+		check "mountlocks: the kernel kept the locks: no GETLK, SETLK or FLOCK reached the server (--stats)" \
+			jq -e '.locks == "mount" and .ops.getlk.count + .ops.setlk.count + .ops.flock.count == 0' "$d/stats.json" ;;
 	mounter)
 		check "mounter: no default_permissions, the access(2) calls came to the server (--stats)" \
 			jq -e '.permissions == "mounter" and .ops.access.count >= 8' "$d/stats.json"
@@ -955,6 +959,87 @@ for run in none passthrough $uring; do
 	check "$run: the server exits on unmount after lock waits" wait_gone "$pid"
 done
 
+# --- --locks mount: the kernel keeps the locks among the mount's users, as
+# for a local file system.  They conflict through the mount and go within
+# close(2), a POSIX lock at the close of any descriptor of the file, but
+# SOURCE's other users do not see them.  On a source whose close(2) is
+# quiet (tmpfs here) a close then sends no FLUSH; with locks on SOURCE,
+# every close does.
+for where in source mount; do
+	s="$T/wlocks-$where"
+	m="$T/mnt-wlocks-$where"
+	mkdir -p "$s"
+	mount -t tmpfs -o size=16m hk-wlocks "$s" || diag "--locks $where: no tmpfs for SOURCE"
+	echo data >"$s/f"
+	if ! serve "$m" --locks "$where" --stats "$T/wlocks-$where.json" "$s"; then
+		ok 1 "--locks $where: mounts"
+		continue
+	fi
+	stats_now "$pid" "$T/wlocks-$where.json"
+	f0=$(jq '.ops.flush.count' "$T/wlocks-$where.json")
+	mkdir "$m/many" && (cd "$m/many" && seq 100 | xargs touch)
+	if [ "$where" = mount ]; then
+		M=${m#/} S=${s#/}
+		"$OPS" / >"$T/wlocks.out" <<-EOF
+		proc 0 0 0
+		proc 1 0 0
+		proc 2 0 0
+		@0 fdopen 0 $M/f rdwr
+		@1 fdopen 0 $S/f rdwr
+		@2 fdopen 0 $M/f rdwr
+		@0 fdlock 0 w 0 10
+		@1 fdlock 0 w 0 10
+		@2 fdlock 0 w 5 10
+		@0 fdopen 1 $M/f rdonly
+		@0 fdclose 1
+		@2 fdlock 0 w 5 10
+		@0 fdflock 0 ex
+		@2 fdflock 0 sh
+		@1 fdflock 0 ex
+		@0 fdclose 0
+		@2 fdflock 0 sh
+		EOF
+		cat >"$T/wlocks.want" <<-EOF
+		1 proc: ok
+		2 proc: ok
+		3 proc: ok
+		4 @0 fdopen: ok
+		5 @1 fdopen: ok
+		6 @2 fdopen: ok
+		7 @0 fdlock: ok
+		8 @1 fdlock: ok
+		9 @2 fdlock: EAGAIN
+		10 @0 fdopen: ok
+		11 @0 fdclose: ok
+		12 @2 fdlock: ok
+		13 @0 fdflock: ok
+		14 @2 fdflock: EAGAIN
+		15 @1 fdflock: ok
+		16 @0 fdclose: ok
+		17 @2 fdflock: ok
+		EOF
+		if diff -u "$T/wlocks.want" "$T/wlocks.out" >"$T/wlocks.diff"; then
+			ok 0 "--locks mount: locks conflict through the mount, go within close(2), and SOURCE's users do not see them"
+		else
+			ok 1 "--locks mount: locks conflict through the mount, go within close(2), and SOURCE's users do not see them"
+			diag_lines <"$T/wlocks.diff"
+		fi
+	fi
+	stats_now "$pid" "$T/wlocks-$where.json"
+	f=$(( $(jq '.ops.flush.count' "$T/wlocks-$where.json") - f0 ))
+	if [ "$where" = mount ]; then
+		check "--locks mount: 100 files made and closed, no FLUSH, and no lock request reached the server (got $f FLUSH)" \
+			jq -e --argjson f0 "$f0" '.locks == "mount" and .ops.flush.count == $f0 and
+				.ops.getlk.count + .ops.setlk.count + .ops.flock.count == 0' "$T/wlocks-$where.json"
+	else
+		check "--locks source: 100 files made and closed, a FLUSH each (got $f)" \
+			jq -e --argjson f0 "$f0" '.locks == "source" and .ops.flush.count - $f0 >= 100' "$T/wlocks-$where.json"
+	fi
+	umount "$m"
+	check "--locks $where: the server exits on unmount" wait_gone "$pid"
+	umount "$s"
+done
+
 # --- bad arguments: exit 2, a message, no mount
 mkdir -p "$T/src/inner" "$T/m"
 : >"$T/file"
@@ -973,6 +1058,7 @@ refused "refused: one argument only" "SOURCE and MOUNTPOINT" "$FS" -f "$T/src"
 refused "refused: bad thread count" "threads" "$FS" -f --threads 0 "$T/src" "$T/m"
 refused "refused: --writeback without cache" "writeback" "$FS" -f --writeback "$T/src" "$T/m"
 refused "refused: bad --inode-fds" "inode-fds" "$FS" -f --inode-fds many "$T/src" "$T/m"
+refused "refused: unknown --locks place" "locks" "$FS" -f --locks elsewhere "$T/src" "$T/m"
 refused "refused: --stats-socket in a missing directory" "stats-socket" \
 	"$FS" -f --stats-socket "$T/nosuch/stats.sock" "$T/src" "$T/m"
 : >"$T/taken.sock"

@@ -87,6 +87,7 @@ run_args() {
 	case $1 in
 	handles) mode=passthrough set_args="--inode-fds 0" ;;
 	uring) mode=none set_args="--io-uring" ;;
+	mountlocks) mode=passthrough set_args="--locks mount" ;;
 	mounter) mode=passthrough ;;
 	esac
 }
