@@ -909,12 +909,8 @@ for run in none passthrough $uring; do
 	19 @1 fdflock: ok
 	20 @0 fdflock: EAGAIN
 	EOF
-	if diff -u "$T/locks.want" "$T/locks.out" >"$T/locks.diff"; then
-		ok 0 "$run: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
-	else
-		ok 1 "$run: POSIX and BSD locks conflict between the mount and SOURCE, and go on close"
-		diag_lines <"$T/locks.diff"
-	fi
+	same "$run: POSIX and BSD locks conflict between the mount and SOURCE, and go on close" \
+		"$T/locks.want" "$T/locks.out"
 	# a waiter through the mount gets the lock when SOURCE's holder lets go
 	flock "$s/f" sleep 1 &
 	holder=$!
@@ -1018,12 +1014,8 @@ for where in source mount; do
 		16 @0 fdclose: ok
 		17 @2 fdflock: ok
 		EOF
-		if diff -u "$T/wlocks.want" "$T/wlocks.out" >"$T/wlocks.diff"; then
-			ok 0 "--locks mount: locks conflict through the mount, go within close(2), and SOURCE's users do not see them"
-		else
-			ok 1 "--locks mount: locks conflict through the mount, go within close(2), and SOURCE's users do not see them"
-			diag_lines <"$T/wlocks.diff"
-		fi
+		same "--locks mount: locks conflict through the mount, go within close(2), and SOURCE's users do not see them" \
+			"$T/wlocks.want" "$T/wlocks.out"
 	fi
 	stats_now "$pid" "$T/wlocks-$where.json"
 	f=$(( $(jq '.ops.flush.count' "$T/wlocks-$where.json") - f0 ))
