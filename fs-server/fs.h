@@ -57,6 +57,19 @@ struct fs_ctx {
 
 extern const struct fuse_lowlevel_ops fs_ops;
 
+/*
+ * Whether a file system of statfs(2) type @type is one of the @n @magics
+ * (linux/magic.h).  f_type is a signed word that holds a 32-bit magic:
+ * only its low 32 bits count.
+ */
+static inline bool fs_type_in(long type, const unsigned long *magics, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned long)(unsigned int)type == magics[i])
+			return true;
+	return false;
+}
+
 /* The kernel names an inode by its address, and the root FUSE_ROOT_ID. */
 static inline struct inode *fs_inode(struct fs_ctx *ctx, fuse_ino_t ino)
 {

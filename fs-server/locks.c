@@ -220,17 +220,14 @@ void locks_forget(struct inode *in)
  * later and its errors reported by fsync(2).  Elsewhere (NFS, SMB, FUSE,
  * ...) a close may report a delayed write error, which FLUSH carries.
  */
-static bool locks_quiet_close(unsigned long magic)
+static bool locks_quiet_close(long type)
 {
 	static const unsigned long quiet[] = {
 		EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC,
 		TMPFS_MAGIC, RAMFS_MAGIC, F2FS_SUPER_MAGIC,
 	};
 
-	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++)
-		if ((unsigned long)(unsigned int)magic == quiet[i])
-			return true;
-	return false;
+	return fs_type_in(type, quiet, sizeof(quiet) / sizeof(quiet[0]));
 }
 
 /**
@@ -257,7 +254,7 @@ bool locks_noflush(const struct fs_ctx *ctx, const struct inode *in, int fd)
 	if (!known || dev != in->dev) {
 		if (fstatfs(fd, &sfs))
 			return false;
-		quiet = locks_quiet_close((unsigned long)sfs.f_type);
+		quiet = locks_quiet_close(sfs.f_type);
 		dev = in->dev;
 		known = true;
 	}

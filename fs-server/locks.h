@@ -7,7 +7,6 @@
 #ifndef HK_FS_LOCKS_H
 #define HK_FS_LOCKS_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "fs.h"

@@ -217,11 +217,14 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			o->io_uring = true;
 			break;
 		case 'L':
-			if (strcmp(optarg, "source") && strcmp(optarg, "mount")) {
+			if (!strcmp(optarg, "mount")) {
+				o->mount_locks = true;
+			} else if (!strcmp(optarg, "source")) {
+				o->mount_locks = false;
+			} else {
 				err("--locks: unknown place '%s' (source, mount)", optarg);
 				return EXIT_USAGE;
 			}
-			o->mount_locks = optarg[0] == 'm';
 			break;
 		case 'W':
 			o->writeback = true;

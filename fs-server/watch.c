@@ -184,14 +184,14 @@ static struct watch_mark *watch_mark_find(struct watch *w, const int fsid[2],
 }
 
 /*
- * Whether files of a file system of type @magic (statfs(2)) may change
+ * Whether files of a file system of type @type (statfs(2)) may change
  * without an event from this kernel's fanotify: network and cluster file
  * systems, written by other machines; FUSE, whose server changes what is
  * behind it; the kernel's own pseudo file systems, whose content is made
  * as it is read.  A mark there sees only what is done through this
  * kernel's VFS.
  */
-static bool watch_partial_fs(unsigned long magic)
+static bool watch_partial_fs(long type)
 {
 	static const unsigned long partial[] = {
 		NFS_SUPER_MAGIC, SMB_SUPER_MAGIC, CIFS_SUPER_MAGIC,
@@ -206,10 +206,7 @@ static bool watch_partial_fs(unsigned long magic)
 		XENFS_SUPER_MAGIC,
 	};
 
-	for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++)
-		if ((unsigned long)(unsigned int)magic == partial[i])
-			return true;
-	return false;
+	return fs_type_in(type, partial, sizeof(partial) / sizeof(partial[0]));
 }
 
 /*
@@ -237,7 +234,7 @@ static int watch_fsid(struct watch *w, const struct inode *in, int fd,
 	w->fsids = f;
 	f[w->nfsids].dev = in->dev;
 	memcpy(f[w->nfsids].fsid, &sfs.f_fsid, sizeof(f->fsid));
-	f[w->nfsids].partial = watch_partial_fs((unsigned long)sfs.f_type);
+	f[w->nfsids].partial = watch_partial_fs(sfs.f_type);
 	memcpy(fsid, f[w->nfsids].fsid, sizeof(f->fsid));
 	*partial = f[w->nfsids].partial;
 	w->nfsids++;
