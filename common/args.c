@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * args.c - reading numbers and descriptors from the command line
+ * args.c - reading numbers, words and descriptors from the command line
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -40,6 +41,26 @@ bool args_ulong(const char *s, unsigned long min, unsigned long max,
 		unsigned long *out)
 {
 	return args_number(&s, out) && !*s && *out >= min && *out <= max;
+}
+
+/**
+ * args_word() - which of @words @s is
+ * @s:		the argument
+ * @words:	the words an option takes, ending with NULL
+ * @out:	the index of @s in @words, when it is one
+ *
+ * Return: true when @s is one of @words, exactly; the caller names the
+ * option and the words in its message
+ */
+bool args_word(const char *s, const char *const *words, unsigned int *out)
+{
+	for (unsigned int i = 0; words[i]; i++) {
+		if (!strcmp(s, words[i])) {
+			*out = i;
+			return true;
+		}
+	}
+	return false;
 }
 
 /**

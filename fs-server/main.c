@@ -79,6 +79,16 @@ static void usage(FILE *f)
 		"hk-fs-server(1).\n");
 }
 
+/* The words of --fast-path and --locks, as --stats gives them too. */
+static const char *const fast_names[] = {
+	[FS_FAST_NONE] = "none",
+	[FS_FAST_CACHE] = "cache",
+	[FS_FAST_PASSTHROUGH] = "passthrough",
+	NULL
+};
+/* indexed by mount_locks (false, true) */
+static const char *const locks_names[] = { "source", "mount", NULL };
+
 struct fs_opts {
 	const char *source;
 	const char *mountpoint;
@@ -182,19 +192,15 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 	o->threads = cpus > 2 ? (unsigned int)cpus : 2;
 	while ((c = getopt_long(argc, argv, "fdho:V", longopts, NULL)) != -1) {
 		unsigned long n;
+		unsigned int w;
 
 		switch (c) {
 		case 'F':
-			if (!strcmp(optarg, "none")) {
-				o->fast = FS_FAST_NONE;
-			} else if (!strcmp(optarg, "cache")) {
-				o->fast = FS_FAST_CACHE;
-			} else if (!strcmp(optarg, "passthrough")) {
-				o->fast = FS_FAST_PASSTHROUGH;
-			} else {
+			if (!args_word(optarg, fast_names, &w)) {
 				err("--fast-path: unknown mode '%s' (passthrough, cache, none)", optarg);
 				return EXIT_USAGE;
 			}
+			o->fast = (enum fs_fast_path)w;
 			break;
 		case 't':
 			if (!args_ulong(optarg, 1, 1024, &n)) {
@@ -217,14 +223,11 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			o->io_uring = true;
 			break;
 		case 'L':
-			if (!strcmp(optarg, "mount")) {
-				o->mount_locks = true;
-			} else if (!strcmp(optarg, "source")) {
-				o->mount_locks = false;
-			} else {
+			if (!args_word(optarg, locks_names, &w)) {
 				err("--locks: unknown place '%s' (source, mount)", optarg);
 				return EXIT_USAGE;
 			}
+			o->mount_locks = w;
 			break;
 		case 'W':
 			o->writeback = true;
@@ -376,12 +379,6 @@ out_usage:
 	return EXIT_USAGE;
 }
 
-static const char *fast_name(enum fs_fast_path f)
-{
-	return f == FS_FAST_PASSTHROUGH ? "passthrough" :
-	       f == FS_FAST_CACHE ? "cache" : "none";
-}
-
 struct stats_thread {
 	pthread_t thread;
 	struct fs_ctx *ctx;
@@ -397,12 +394,12 @@ static struct json_object *stats_now(void *arg)
 	struct json_object *o;
 
 	inode_counts(&ctx->inodes, &fds, &handles, &names);
-	o = stats_json(&ctx->stats, fast_name(ctx->fast),
+	o = stats_json(&ctx->stats, fast_names[ctx->fast],
 		       inode_count(&ctx->inodes), fds, handles, names);
 	json_object_object_add(o, "permissions", json_object_new_string(
 		ctx->kernel_perms ? "kernel" : "mounter"));
 	json_object_object_add(o, "locks", json_object_new_string(
-		ctx->mount_locks ? "mount" : "source"));
+		locks_names[ctx->mount_locks]));
 	return o;
 }
 

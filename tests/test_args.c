@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * test_args.c - numbers and CPU lists from the command line
+ * test_args.c - numbers, words and CPU lists from the command line
  */
 #include <sched.h>
 #include <stdbool.h>
@@ -24,6 +24,24 @@ static void test_ulong(void **state)
 	assert_false(args_ulong("1x", 0, 100, &v));
 	assert_false(args_ulong("", 0, 100, &v));
 	assert_false(args_ulong("99999999999999999999999", 0, ~0UL, &v));
+}
+
+static void test_word(void **state)
+{
+	static const char *const words[] = { "none", "cache", "passthrough", NULL };
+	unsigned int i = 7;
+
+	(void)state;
+	assert_true(args_word("none", words, &i));
+	assert_int_equal(i, 0);
+	assert_true(args_word("passthrough", words, &i));
+	assert_int_equal(i, 2);
+	i = 7;
+	assert_false(args_word("pass", words, &i));
+	assert_false(args_word("Cache", words, &i));
+	assert_false(args_word("cache ", words, &i));
+	assert_false(args_word("", words, &i));
+	assert_int_equal(i, 7);
 }
 
 static void test_cpus(void **state)
@@ -72,6 +90,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ulong),
+		cmocka_unit_test(test_word),
 		cmocka_unit_test(test_cpus),
 	};
 
