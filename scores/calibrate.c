@@ -28,12 +28,19 @@
  *
  * Timer slack is set to 1 ns so that the timer measures the scheduler,
  * not the slack policy.  All constants are in nanoseconds.
+ *
+ * Beside them we record, not measure, how this machine's idle CPUs wait
+ * (machine.idle): it decides ipc_cross_cpu.  A CPU that polls before it
+ * halts is woken by a store; one that has halted needs an interrupt, and
+ * on a virtual machine an exit to the host and the host's scheduling of
+ * the vCPU.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,6 +67,16 @@
 /* Keep the compiler from dropping work whose result nobody reads. */
 #define CAL_BARRIER(p)	__asm__ volatile("" : : "r"(p) : "memory")
 
+#define CAL_CPUIDLE	"/sys/devices/system/cpu/cpuidle/"
+#define CAL_HALTPOLL	"/sys/module/haltpoll/parameters/guest_halt_poll_ns"
+
+struct cal_idle {
+	char driver[64];	/* cpuidle driver, "" when none */
+	char governor[64];	/* its governor, "" when unknown */
+	long long poll_ns;	/* haltpoll's guest_halt_poll_ns, or -1
+				 * (another governor, or none) */
+};
+
 struct cal_ctx {
 	unsigned int reps;
 	double scale;		/* iteration scale: 1, or less for --quick */
@@ -68,6 +85,7 @@ struct cal_ctx {
 	int cpu_us;		/* CPUs to pin the round trip to, or -1 */
 	int cpu_child;
 	int cpus[2];		/* two CPUs we may run on, or -1 */
+	struct cal_idle idle;	/* how idle CPUs wait, as set when we ran */
 };
 
 struct cal_value {
@@ -458,6 +476,53 @@ static void cal_summarise(const struct cal_value *v, unsigned int reps,
 		s->median = s->mad = s->min = s->max = NAN;
 }
 
+/* The first line of a small file, without its newline; "" when unreadable. */
+static void cal_read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static void cal_idle_read(struct cal_idle *idle)
+{
+	char ns[32], *end;
+
+	cal_read_line(CAL_CPUIDLE "current_driver", idle->driver, sizeof(idle->driver));
+	cal_read_line(CAL_CPUIDLE "current_governor_ro", idle->governor,
+		      sizeof(idle->governor));
+	if (!idle->governor[0])
+		cal_read_line(CAL_CPUIDLE "current_governor", idle->governor,
+			      sizeof(idle->governor));
+	/* the haltpoll governor's parameter: another governor ignores it */
+	ns[0] = '\0';
+	if (!strcmp(idle->governor, "haltpoll"))
+		cal_read_line(CAL_HALTPOLL, ns, sizeof(ns));
+	errno = 0;
+	idle->poll_ns = strtoll(ns, &end, 10);
+	if (!ns[0] || *end || errno || idle->poll_ns < 0)
+		idle->poll_ns = -1;
+}
+
+static struct json_object *cal_idle_json(const struct cal_idle *idle)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "driver", idle->driver[0] ?
+			       json_object_new_string(idle->driver) : NULL);
+	json_object_object_add(o, "governor", idle->governor[0] ?
+			       json_object_new_string(idle->governor) : NULL);
+	json_object_object_add(o, "halt_poll_ns", idle->poll_ns >= 0 ?
+			       json_object_new_int64(idle->poll_ns) : NULL);
+	return o;
+}
+
 static struct json_object *cal_json(const struct cal_ctx *c, double elapsed)
 {
 	struct json_object *root = json_object_new_object();
@@ -486,6 +551,7 @@ static struct json_object *cal_json(const struct cal_ctx *c, double elapsed)
 			json_object_array_add(l, jsonnum_new(load[i]));
 		json_object_object_add(machine, "loadavg", l);
 	}
+	json_object_object_add(machine, "idle", cal_idle_json(&c->idle));
 	json_object_object_add(root, "machine", machine);
 	json_object_object_add(root, "reps", json_object_new_int((int)c->reps));
 	json_object_object_add(root, "unit", json_object_new_string("ns"));
@@ -526,6 +592,15 @@ static void cal_print(const struct cal_ctx *c, double elapsed)
 		       cal_values[i].what);
 	}
 	printf("\n%u repetitions in %.1f s\n", c->reps, elapsed);
+	if (!c->idle.driver[0])
+		printf("idle CPUs: no cpuidle driver\n");
+	else if (c->idle.poll_ns < 0)
+		printf("idle CPUs: cpuidle driver %s, governor %s\n", c->idle.driver,
+		       c->idle.governor[0] ? c->idle.governor : "unknown");
+	else
+		printf("idle CPUs: cpuidle driver %s, governor %s, polling up to %lld ns before halting (haltpoll guest_halt_poll_ns)\n",
+		       c->idle.driver, c->idle.governor[0] ? c->idle.governor : "unknown",
+		       c->idle.poll_ns);
 }
 
 int cmd_calibrate(const struct cli_cmd *cmd, int argc, char **argv)
@@ -551,6 +626,7 @@ int cmd_calibrate(const struct cli_cmd *cmd, int argc, char **argv)
 	c.reps = (unsigned int)p[0].num;
 	c.cpu_us = c.cpu_child = -1;
 	cal_pick_cpus(c.cpus);
+	cal_idle_read(&c.idle);
 	c.scale = p[1].set ? 0.1 : 1.0;
 
 	c.src = mmap(NULL, CAL_COPY_BYTES, PROT_READ | PROT_WRITE,

@@ -129,6 +129,16 @@ check "calibrate: 13 constants, the cross-CPU one null only on one CPU" jq -e '
 check "calibrate: the model's jitter is delta * sqrt 2" jq -e '
 	.constants.jitter_model.reps as $m | .constants.delta.reps as $d |
 	[range(0; 3) | (($m[.] - $d[.] * 1.4142135623730951) | fabs) <= 1e-6 * ([$m[.], 1] | max)] | all' "$T/cal.json"
+idle=/sys/devices/system/cpu/cpuidle
+drv=$(cat $idle/current_driver 2>/dev/null || true)
+gov=$(cat $idle/current_governor_ro 2>/dev/null || true)
+poll=
+[ "$gov" = haltpoll ] && poll=$(cat /sys/module/haltpoll/parameters/guest_halt_poll_ns 2>/dev/null || true)
+check "calibrate: machine.idle gives the cpuidle driver, governor and haltpoll's poll as sysfs has them" \
+	jq -e --arg d "$drv" --arg g "$gov" --arg p "$poll" '.machine.idle |
+	.driver == (if $d == "" then null else $d end) and
+	.governor == (if $g == "" then null else $g end) and
+	.halt_poll_ns == (if $p == "" then null else ($p | tonumber) end)' "$T/cal.json"
 check "calibrate: no temporary file left" sh -c "[ \$(ls '$T' | grep -c 'cal.json.tmp') -eq 0 ]"
 usage_error "calibrate: --reps 2 is refused" "reps" "$S" calibrate --reps 2
 
