@@ -9,6 +9,52 @@
 # constants), print the figures that explain their rows, and keep the
 # whole calibration in their JSON.
 
+# How an idle CPU waits is the largest part of that cost on a virtual
+# machine: one that polls a while before halting is woken by a store, one
+# that halted needs an interrupt, an exit to the host and the host's
+# scheduling of the vCPU.  On a KVM guest with the haltpoll cpuidle
+# governor, --idle-poll NS sets how long (guest_halt_poll_ns) for the
+# run, and the old value is put back at exit, so that one command shows
+# what the servers cost where wake-ups are cheap, beside what they cost
+# as the machine is set.  hk-scores calibrate records the setting it ran
+# under (machine.idle in the JSON).
+idle_param=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+idle_was=
+
+# machine_idle_check NS NAME: exit 2, with a message naming what is wrong,
+# unless NS is a poll time this machine can take; changes nothing.
+machine_idle_check() {
+	local ns=$1 name=$2 gov
+
+	[[ $ns =~ ^[0-9]+$ ]] && [ "${#ns}" -le 8 ] && [ "$ns" -le 10000000 ] || {
+		echo "$name: --idle-poll '$ns': give nanoseconds, from 0 to 10000000" >&2
+		exit 2
+	}
+	gov=$(cat /sys/devices/system/cpu/cpuidle/current_governor_ro 2>/dev/null) || gov=
+	[ "$gov" = haltpoll ] && [ -w "$idle_param" ] || {
+		echo "$name: --idle-poll: this machine's idle CPUs are not under the haltpoll governor (cpuidle governor: ${gov:-none}); there is no poll time to set" >&2
+		exit 2
+	}
+}
+
+# machine_idle_set NS NAME: set the poll time for the run; the caller's
+# exit trap calls machine_idle_restore.
+machine_idle_set() {
+	local ns=$1 name=$2
+
+	idle_was=$(cat "$idle_param")
+	echo "$ns" >"$idle_param"
+	echo "$name: idle CPUs poll up to $ns ns before halting for this run (guest_halt_poll_ns was $idle_was)" >&2
+}
+
+# machine_idle_restore: put back the poll time machine_idle_set changed.
+machine_idle_restore() {
+	if [ -n "$idle_was" ]; then
+		echo "$idle_was" >"$idle_param" || true
+		idle_was=
+	fi
+}
+
 # machine_measure SCORES OUT NAME: calibrate with the hk-scores binary
 # SCORES into OUT (its JSON, or null when it cannot run) and print a line
 # for bench NAME.
@@ -20,7 +66,11 @@ machine_measure() {
 		jq -r --arg name "$name" '.constants as $c
 			| def us(k): if $c[k].median == null then "n/a"
 				     else "\(($c[k].median / 100 | round) / 10) us" end;
-			"\($name): this machine (hk-scores calibrate): a system call \($c.c_sys.median | round) ns; a pipe round trip \(us("ipc_same_cpu")) on one CPU, \(us("ipc_cross_cpu")) across two"' \
+			(.machine.idle // {}) as $i
+			| (if $i.halt_poll_ns == 0 then "; idle CPUs halt without polling"
+			   elif $i.halt_poll_ns != null then "; idle CPUs poll up to \($i.halt_poll_ns / 1000) us before halting"
+			   elif $i.driver != null then "; idle CPUs: cpuidle \($i.driver)" else "" end) as $idle
+			| "\($name): this machine (hk-scores calibrate): a system call \($c.c_sys.median | round) ns; a pipe round trip \(us("ipc_same_cpu")) on one CPU, \(us("ipc_cross_cpu")) across two\($idle)"' \
 			"$out" >&2
 	else
 		echo null >"$out"
