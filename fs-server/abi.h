@@ -12,10 +12,31 @@
 
 #include <stdint.h>
 
+#define ABI_OP_LOOKUP	1
 #define ABI_OP_FORGET	2
+#define ABI_OP_GETATTR	3
+#define ABI_OP_READLINK	5
+#define ABI_OP_SYMLINK	6
+#define ABI_OP_MKNOD	8
+#define ABI_OP_MKDIR	9
+#define ABI_OP_UNLINK	10
+#define ABI_OP_RMDIR	11
+#define ABI_OP_RENAME	12
+#define ABI_OP_LINK	13
+#define ABI_OP_OPEN	14
+#define ABI_OP_STATFS	17
+#define ABI_OP_RELEASE	18
+#define ABI_OP_GETXATTR	22
+#define ABI_OP_LISTXATTR	23
+#define ABI_OP_FLUSH	25
 #define ABI_OP_INIT	26
+#define ABI_OP_OPENDIR	27
+#define ABI_OP_RELEASEDIR	29
 #define ABI_OP_SETLKW	33
+#define ABI_OP_ACCESS	34
+#define ABI_OP_CREATE	35
 #define ABI_OP_BATCH_FORGET	42
+#define ABI_OP_RENAME2	45
 
 /* A notice (unique 0) whose error field is this code: every cached name
  * is revalidated at its next use (protocol 7.44, Linux 6.16) */

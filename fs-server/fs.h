@@ -38,6 +38,7 @@ struct fs_ctx {
 				 * caller; else only the mounting user comes */
 	bool mount_locks;	/* --locks mount: the kernel keeps the locks
 				 * among the mount's users (locks.c) */
+	bool one_reader;	/* --readers one (passthrough.c) */
 	bool want_writeback;	/* --writeback */
 	bool writeback;		/* the kernel granted the writeback cache */
 	bool kernel_passthrough; /* the kernel offered passthrough in INIT */

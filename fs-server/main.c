@@ -57,6 +57,13 @@ static void usage(FILE *f)
 		"                       its other users see them (default)\n"
 		"                     mount: the kernel keeps them among the mount's\n"
 		"                       users alone, and a close sends no FLUSH\n"
+		"  --readers WHO      all: every idle worker waits for the next request,\n"
+		"                       and the kernel gives it to the one that has\n"
+		"                       waited longest (default)\n"
+		"                     one: one worker reads and serves each quick\n"
+		"                       request itself, passing the reading to another\n"
+		"                       before one that may take long; faster where\n"
+		"                       idle CPUs wake fast, slower where they do not\n"
 		"  --source-fd N      serve the directory open at inherited descriptor N;\n"
 		"                     MOUNTPOINT may then be that directory itself (an\n"
 		"                     over-mount, as hk-shim fs move makes)\n"
@@ -88,6 +95,8 @@ static const char *const fast_names[] = {
 };
 /* indexed by mount_locks (false, true) */
 static const char *const locks_names[] = { "source", "mount", NULL };
+/* indexed by one_reader (false, true) */
+static const char *const readers_names[] = { "all", "one", NULL };
 
 struct fs_opts {
 	const char *source;
@@ -98,6 +107,7 @@ struct fs_opts {
 	bool clone_fd;
 	bool io_uring;
 	bool mount_locks;	/* --locks mount */
+	bool one_reader;	/* --readers one */
 	bool writeback;
 	bool foreground;
 	bool debug;
@@ -172,6 +182,7 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 		{ "clone-fd", no_argument, NULL, 'C' },
 		{ "io-uring", no_argument, NULL, 'U' },
 		{ "locks", required_argument, NULL, 'L' },
+		{ "readers", required_argument, NULL, 'R' },
 		{ "writeback", no_argument, NULL, 'W' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "stats-socket", required_argument, NULL, 'K' },
@@ -228,6 +239,13 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 				return EXIT_USAGE;
 			}
 			o->mount_locks = w;
+			break;
+		case 'R':
+			if (!args_word(optarg, readers_names, &w)) {
+				err("--readers: unknown choice '%s' (all, one)", optarg);
+				return EXIT_USAGE;
+			}
+			o->one_reader = w;
 			break;
 		case 'W':
 			o->writeback = true;
@@ -400,6 +418,10 @@ static struct json_object *stats_now(void *arg)
 		ctx->kernel_perms ? "kernel" : "mounter"));
 	json_object_object_add(o, "locks", json_object_new_string(
 		locks_names[ctx->mount_locks]));
+	json_object_object_add(o, "readers", json_object_new_string(
+		readers_names[ctx->one_reader]));
+	json_object_object_add(o, "reader_passes", json_object_new_uint64(
+		__atomic_load_n(&ctx->stats.reader_passes, __ATOMIC_RELAXED)));
 	return o;
 }
 
@@ -490,6 +512,7 @@ static int serve(struct fs_opts *o, int src_fd)
 	ctx.fast = o->fast;
 	ctx.want_writeback = o->writeback;
 	ctx.mount_locks = o->mount_locks;
+	ctx.one_reader = o->one_reader;
 	ctx.stats.start_ns = clock_ns();
 	ctx.timeout = o->fast == FS_FAST_NONE ? 0.0 : FS_CACHE_TIMEOUT;
 	ctx.euid = geteuid();
@@ -543,6 +566,9 @@ static int serve(struct fs_opts *o, int src_fd)
 		if (ctx.fast == FS_FAST_PASSTHROUGH)
 			ctx.fast = FS_FAST_CACHE;
 		ctx.want_uring = false;
+		if (ctx.one_reader)
+			warn("--readers one: without custom I/O, every worker reads");
+		ctx.one_reader = false;
 	}
 	if (fuse_daemonize(o->foreground)) {
 		err("cannot become a daemon");

@@ -83,12 +83,89 @@ static __thread int32_t pt_reply_backing;
 
 static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * --readers one.  Every idle worker waits in read(2) on /dev/fuse by
+ * default, and the kernel hands each request to the one that has waited
+ * longest: with four workers, each request wakes the one whose CPU has
+ * been idle longest.  Where a wake-up across CPUs is cheap (idle CPUs
+ * that poll before halting), that costs more than it saves; so with
+ * --readers one a single worker reads, serves what it read and reads
+ * again, while the others wait here for their turn.  It passes the
+ * reading on before serving a request that may take long (a lock wait,
+ * fsync, file data, a directory listing, anything not in pt_quick()),
+ * so that no request waits behind it for long, and a waiting lock never
+ * holds up the unlock that ends it.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+	bool taken;
+} pt_reader = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false };
+static __thread bool pt_reading;	/* this worker holds the reading */
+
+/* Whether a request of @opcode is served without waiting for long. */
+static bool pt_quick(uint32_t opcode)
+{
+	switch (opcode) {
+	case ABI_OP_LOOKUP: case ABI_OP_FORGET: case ABI_OP_BATCH_FORGET:
+	case ABI_OP_GETATTR: case ABI_OP_READLINK: case ABI_OP_SYMLINK:
+	case ABI_OP_MKNOD: case ABI_OP_MKDIR: case ABI_OP_UNLINK:
+	case ABI_OP_RMDIR: case ABI_OP_RENAME: case ABI_OP_RENAME2:
+	case ABI_OP_LINK: case ABI_OP_OPEN: case ABI_OP_OPENDIR:
+	case ABI_OP_CREATE: case ABI_OP_FLUSH: case ABI_OP_RELEASE:
+	case ABI_OP_RELEASEDIR: case ABI_OP_STATFS: case ABI_OP_GETXATTR:
+	case ABI_OP_LISTXATTR: case ABI_OP_ACCESS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void pt_reader_unlock(void *arg)
+{
+	pthread_mutex_unlock(arg);
+}
+
+/* Wait for the reading.  libfuse cancels idle workers at the end of the
+ * session, here too: the wait is a cancellation point, and leaves the
+ * lock to the others. */
+static void pt_reader_take(void)
+{
+	if (pt_reading)
+		return;
+	pthread_mutex_lock(&pt_reader.lock);
+	pthread_cleanup_push(pt_reader_unlock, &pt_reader.lock);
+	while (pt_reader.taken)
+		pthread_cond_wait(&pt_reader.turn, &pt_reader.lock);
+	pt_reader.taken = true;
+	pthread_cleanup_pop(1);
+	pt_reading = true;
+}
+
+static void pt_reader_pass(struct fs_ctx *ctx)
+{
+	pthread_mutex_lock(&pt_reader.lock);
+	pt_reader.taken = false;
+	pthread_cond_signal(&pt_reader.turn);
+	pthread_mutex_unlock(&pt_reader.lock);
+	pt_reading = false;
+	__atomic_add_fetch(&ctx->stats.reader_passes, 1, __ATOMIC_RELAXED);
+}
+
 static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct fs_ctx *ctx = userdata;
 	struct ring *ring = __atomic_load_n(&ctx->ring, __ATOMIC_ACQUIRE);
-	ssize_t n = ring ? ring_dev_read(ring, fd, buf, len) : read(fd, buf, len);
 	const struct abi_in_header *h = buf;
+	bool one = ctx->one_reader && !ring;
+	ssize_t n;
+
+	if (one)
+		pt_reader_take();
+	n = ring ? ring_dev_read(ring, fd, buf, len) : read(fd, buf, len);
+	/* an error (the session's end) is for every worker to see */
+	if (pt_reading && (n < (ssize_t)sizeof(*h) || !pt_quick(h->opcode)))
+		pt_reader_pass(ctx);
 
 	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) &&
 	    h->opcode == ABI_OP_INIT) {

@@ -44,6 +44,7 @@ struct stats {
 	struct stats_watch watch;
 	unsigned int ring_queues;	/* io_uring queues, or 0 */
 	uint64_t ring_requests;		/* requests served over them */
+	uint64_t reader_passes;		/* --readers one: reading passed on */
 	uint64_t start_ns;
 };
 

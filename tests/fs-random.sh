@@ -22,10 +22,11 @@ seeds=${HK_FS_SEEDS:-11 23 37 53}
 count=${HK_FS_OPS:-4000}
 
 # none, cache, passthrough, and none over io_uring where the kernel has
-# it; mountlocks: passthrough with the locks kept by the kernel
+# it; mountlocks: passthrough with the locks kept by the kernel;
+# onereader: passthrough with --readers one
 uring=uring
 uring_on || { uring=; diag "no io_uring run: $uring_why"; }
-for run in none cache passthrough $uring mountlocks; do
+for run in none cache passthrough $uring mountlocks onereader; do
 	run_args "$run"
 	for seed in $seeds; do
 		d="$T/$run-$seed"

@@ -1034,6 +1034,46 @@ for where in source mount; do
 	umount "$s"
 done
 
+# --- --readers one: one worker reads, and serves a quick request itself
+# before it reads the next; before a request that may wait (here a flock
+# that waits, SETLKW) it passes the reading on.  Were it to keep it, the
+# waiting worker would hold up everything, the unlock that ends the wait
+# too: each step is bounded, so that such a hang fails instead of hanging.
+s="$T/src-onereader"
+m="$T/mnt-onereader"
+j="$T/onereader.json"
+mkdir -p "$s"
+echo data >"$s/f"
+if serve "$m" --readers one --stats "$j" "$s"; then
+	# the holder takes the flock and keeps it for a second
+	timeout -s KILL 10 flock "$m/f" sleep 1 &
+	holder=$!
+	i=0
+	until [ -s "$T/onereader.held" ] || [ $i -gt 50 ]; do
+		flock -n "$m/f" true || echo held >"$T/onereader.held"
+		i=$((i + 1))
+		sleep 0.02
+	done
+	timeout -s KILL 10 flock "$m/f" true &
+	waiter=$!
+	sleep 0.2
+	n=$(timeout -s KILL 10 sh -c "mkdir '$m/d' && cd '$m/d' && seq 200 | xargs touch && ls | wc -l && cd / && rm -r '$m/d'")
+	check "--readers one: the lock was held, and the mount made and listed 200 files meanwhile (got ${n:-none})" \
+		test -s "$T/onereader.held" -a "${n:-0}" -eq 200
+	wait "$waiter"
+	check "--readers one: the waiting flock got the lock once the holder let go" test $? -eq 0
+	wait "$holder"
+	check "--readers one: the holder let go" test $? -eq 0
+	stats_now "$pid" "$j"
+	check "--readers one: --stats says so, and counts the reading passed on" \
+		jq -e '.readers == "one" and .reader_passes > 0 and .ops.flock.count >= 2' "$j"
+	# lazily: a server that hung would hold a plain umount(8) too
+	umount -l "$m"
+	check "--readers one: the server exits on unmount" wait_gone "$pid"
+else
+	ok 1 "--readers one: mounts"
+fi
+
 # --- bad arguments: exit 2, a message, no mount
 mkdir -p "$T/src/inner" "$T/m"
 : >"$T/file"
@@ -1053,6 +1093,7 @@ refused "refused: bad thread count" "threads" "$FS" -f --threads 0 "$T/src" "$T/
 refused "refused: --writeback without cache" "writeback" "$FS" -f --writeback "$T/src" "$T/m"
 refused "refused: bad --inode-fds" "inode-fds" "$FS" -f --inode-fds many "$T/src" "$T/m"
 refused "refused: unknown --locks place" "locks" "$FS" -f --locks elsewhere "$T/src" "$T/m"
+refused "refused: unknown --readers choice" "readers" "$FS" -f --readers some "$T/src" "$T/m"
 refused "refused: --stats-socket in a missing directory" "stats-socket" \
 	"$FS" -f --stats-socket "$T/nosuch/stats.sock" "$T/src" "$T/m"
 : >"$T/taken.sock"

@@ -3,7 +3,7 @@
 #
 # fs-stress.sh - parallel writers, readers, appenders and renamers
 # (tests/fsstress) through hk-fs-server in each fast path, and with
-# --clone-fd and --io-uring: nothing lost or torn, the server survives, exits 0 on
+# --clone-fd, --readers one and --io-uring: nothing lost or torn, the server survives, exits 0 on
 # unmount, and its log holds no sanitizer report.  "./quickstart
 # sanitize" runs this with the server built with ASan and UBSan.
 #
@@ -16,7 +16,8 @@ STRESS="$HK_BUILDDIR/tests/fsstress"
 secs=${HK_FS_STRESS_SECONDS:-4}
 
 # and over io_uring where the kernel has it (its slow-request threads too)
-set -- none cache passthrough "passthrough --clone-fd" "cache --writeback"
+set -- none cache passthrough "passthrough --clone-fd" "cache --writeback" \
+	"passthrough --readers one"
 if uring_on; then
 	set -- "$@" "none --io-uring" "passthrough --io-uring"
 else

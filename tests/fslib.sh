@@ -88,6 +88,7 @@ run_args() {
 	handles) mode=passthrough set_args="--inode-fds 0" ;;
 	uring) mode=none set_args="--io-uring" ;;
 	mountlocks) mode=passthrough set_args="--locks mount" ;;
+	onereader) mode=passthrough set_args="--readers one" ;;
 	mounter) mode=passthrough ;;
 	esac
 }
