@@ -107,14 +107,14 @@ static __thread bool pt_reading;	/* this worker holds the reading */
 static bool pt_quick(uint32_t opcode)
 {
 	switch (opcode) {
-	case ABI_OP_LOOKUP: case ABI_OP_FORGET: case ABI_OP_BATCH_FORGET:
-	case ABI_OP_GETATTR: case ABI_OP_READLINK: case ABI_OP_SYMLINK:
-	case ABI_OP_MKNOD: case ABI_OP_MKDIR: case ABI_OP_UNLINK:
-	case ABI_OP_RMDIR: case ABI_OP_RENAME: case ABI_OP_RENAME2:
-	case ABI_OP_LINK: case ABI_OP_OPEN: case ABI_OP_OPENDIR:
-	case ABI_OP_CREATE: case ABI_OP_FLUSH: case ABI_OP_RELEASE:
-	case ABI_OP_RELEASEDIR: case ABI_OP_STATFS: case ABI_OP_GETXATTR:
-	case ABI_OP_LISTXATTR: case ABI_OP_ACCESS:
+	case FUSE_LOOKUP: case FUSE_FORGET: case FUSE_BATCH_FORGET:
+	case FUSE_GETATTR: case FUSE_READLINK: case FUSE_SYMLINK:
+	case FUSE_MKNOD: case FUSE_MKDIR: case FUSE_UNLINK:
+	case FUSE_RMDIR: case FUSE_RENAME: case FUSE_RENAME2:
+	case FUSE_LINK: case FUSE_OPEN: case FUSE_OPENDIR:
+	case FUSE_CREATE: case FUSE_FLUSH: case FUSE_RELEASE:
+	case FUSE_RELEASEDIR: case FUSE_STATFS: case FUSE_GETXATTR:
+	case FUSE_LISTXATTR: case FUSE_ACCESS:
 		return true;
 	default:
 		return false;
@@ -156,7 +156,7 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct fs_ctx *ctx = userdata;
 	struct ring *ring = __atomic_load_n(&ctx->ring, __ATOMIC_ACQUIRE);
-	const struct abi_in_header *h = buf;
+	const struct fuse_in_header *h = buf;
 	bool one = ctx->one_reader && !ring;
 	ssize_t n;
 
@@ -168,7 +168,7 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 		pt_reader_pass(ctx);
 
 	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) &&
-	    h->opcode == ABI_OP_INIT) {
+	    h->opcode == FUSE_INIT) {
 		const struct pt_init_in *in = (const void *)(h + 1);
 
 		ctx->kernel_passthrough = in->minor >= 40 &&
@@ -228,7 +228,7 @@ static bool pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
 
 static void pt_amend_open(struct iovec *iov, int count)
 {
-	const struct abi_out_header *h = iov[0].iov_base;
+	const struct fuse_out_header *h = iov[0].iov_base;
 	struct pt_open_out *o;
 	struct iovec *last = &iov[count - 1];
 

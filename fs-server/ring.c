@@ -68,7 +68,7 @@
 #define RING_CMD_COMMIT_AND_FETCH	2
 #define RING_ENTRIES	8		/* registered requests per queue */
 #define RING_FORGET_REST_NS	1000000	/* /dev/fuse rests 1 ms after a FORGET */
-#define RING_IN_HEADER	sizeof(struct abi_in_header)
+#define RING_IN_HEADER	sizeof(struct fuse_in_header)
 #define RING_OP_MAX	128		/* the op_in area */
 #define RING_FRONT	256		/* room for both before the payload */
 #define RING_EVENT	((uint64_t)1)	/* user_data of the eventfd read */
@@ -76,8 +76,8 @@
 /* struct fuse_uring_req_header */
 struct ring_header {
 	union {			/* the request's header, then the reply's */
-		struct abi_in_header in;
-		struct abi_out_header out;
+		struct fuse_in_header in;
+		struct fuse_out_header out;
 		uint8_t bytes[128];	// cppcheck-suppress unusedStructMember
 	} io;
 	uint8_t op_in[RING_OP_MAX];
@@ -203,8 +203,8 @@ static int ring_arm_event(struct ring_queue *q)
 /* Answer @e's request with @error (-errno) alone. */
 static void ring_fail(struct ring_entry *e, int32_t error)
 {
-	e->hdr.io.out = (struct abi_out_header){
-		.len = sizeof(struct abi_out_header),
+	e->hdr.io.out = (struct fuse_out_header){
+		.len = sizeof(struct fuse_out_header),
 		.error = error,
 		.unique = e->hdr.commit_id,
 	};
@@ -225,7 +225,7 @@ ssize_t ring_reply(const struct iovec *iov, int count)
 {
 	struct ring_entry *e = ring_current;
 	size_t off = 0, len = iov[0].iov_len;
-	struct abi_out_header out;
+	struct fuse_out_header out;
 
 	if (!e || count < 1 || iov[0].iov_len < sizeof(out))
 		return -1;
@@ -301,7 +301,7 @@ static void *ring_slow_main(void *arg)
 
 static bool ring_is_slow(const struct ring_entry *e)
 {
-	return e->hdr.io.in.opcode == ABI_OP_SETLKW;
+	return e->hdr.io.in.opcode == FUSE_SETLKW;
 }
 
 /* Serve @e: here, or on a thread of its own; true when done here. */
@@ -552,7 +552,7 @@ static void ring_dev_turn_end(void *arg)
  */
 ssize_t ring_dev_read(struct ring *r, int fd, void *buf, size_t len)
 {
-	const struct abi_in_header *h = buf;
+	const struct fuse_in_header *h = buf;
 	struct timespec until;
 	ssize_t n;
 
@@ -567,7 +567,7 @@ ssize_t ring_dev_read(struct ring *r, int fd, void *buf, size_t len)
 	}
 	n = read(fd, buf, len);
 	if (n >= (ssize_t)sizeof(*h) &&
-	    (h->opcode == ABI_OP_FORGET || h->opcode == ABI_OP_BATCH_FORGET))
+	    (h->opcode == FUSE_FORGET || h->opcode == FUSE_BATCH_FORGET))
 		r->dev_rest_until = clock_ns() + RING_FORGET_REST_NS;
 	pthread_cleanup_pop(1);
 	return n;

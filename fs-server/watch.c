@@ -701,7 +701,7 @@ static bool watch_read(struct watch *w, int group)
  */
 static bool watch_new_epoch(struct watch *w)
 {
-	const struct abi_out_header oh = {
+	const struct fuse_out_header oh = {
 		.len = sizeof(oh),
 		.error = ABI_NOTIFY_INC_EPOCH,
 		.unique = 0,
