@@ -98,6 +98,24 @@ static const char *const locks_names[] = { "source", "mount", NULL };
 /* indexed by one_reader (false, true) */
 static const char *const readers_names[] = { "all", "one", NULL };
 
+/* @arg of --@opt as an index in @words; else say which @what it takes */
+static bool opt_word(const char *arg, const char *opt, const char *what,
+		     const char *const *words, unsigned int *out)
+{
+	char list[64] = "";
+
+	if (args_word(arg, words, out))
+		return true;
+	for (unsigned int i = 0; words[i]; i++) {
+		size_t used = strlen(list);
+
+		snprintf(list + used, sizeof(list) - used, "%s%s",
+			 i ? ", " : "", words[i]);
+	}
+	err("--%s: unknown %s '%s' (%s)", opt, what, arg, list);
+	return false;
+}
+
 struct fs_opts {
 	const char *source;
 	const char *mountpoint;
@@ -207,10 +225,8 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 
 		switch (c) {
 		case 'F':
-			if (!args_word(optarg, fast_names, &w)) {
-				err("--fast-path: unknown mode '%s' (passthrough, cache, none)", optarg);
+			if (!opt_word(optarg, "fast-path", "mode", fast_names, &w))
 				return EXIT_USAGE;
-			}
 			o->fast = (enum fs_fast_path)w;
 			break;
 		case 't':
@@ -234,17 +250,13 @@ static int parse_args(int argc, char **argv, struct fs_opts *o)
 			o->io_uring = true;
 			break;
 		case 'L':
-			if (!args_word(optarg, locks_names, &w)) {
-				err("--locks: unknown place '%s' (source, mount)", optarg);
+			if (!opt_word(optarg, "locks", "place", locks_names, &w))
 				return EXIT_USAGE;
-			}
 			o->mount_locks = w;
 			break;
 		case 'R':
-			if (!args_word(optarg, readers_names, &w)) {
-				err("--readers: unknown choice '%s' (all, one)", optarg);
+			if (!opt_word(optarg, "readers", "choice", readers_names, &w))
 				return EXIT_USAGE;
-			}
 			o->one_reader = w;
 			break;
 		case 'W':
