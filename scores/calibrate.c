@@ -476,34 +476,20 @@ static void cal_summarise(const struct cal_value *v, unsigned int reps,
 		s->median = s->mad = s->min = s->max = NAN;
 }
 
-/* The first line of a small file, without its newline; "" when unreadable. */
-static void cal_read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
-}
-
 static void cal_idle_read(struct cal_idle *idle)
 {
 	char ns[32], *end;
 
-	cal_read_line(CAL_CPUIDLE "current_driver", idle->driver, sizeof(idle->driver));
-	cal_read_line(CAL_CPUIDLE "current_governor_ro", idle->governor,
+	file_read_line(CAL_CPUIDLE "current_driver", idle->driver, sizeof(idle->driver));
+	file_read_line(CAL_CPUIDLE "current_governor_ro", idle->governor,
 		      sizeof(idle->governor));
 	if (!idle->governor[0])
-		cal_read_line(CAL_CPUIDLE "current_governor", idle->governor,
+		file_read_line(CAL_CPUIDLE "current_governor", idle->governor,
 			      sizeof(idle->governor));
 	/* the haltpoll governor's parameter: another governor ignores it */
 	ns[0] = '\0';
 	if (!strcmp(idle->governor, "haltpoll"))
-		cal_read_line(CAL_HALTPOLL, ns, sizeof(ns));
+		file_read_line(CAL_HALTPOLL, ns, sizeof(ns));
 	errno = 0;
 	idle->poll_ns = strtoll(ns, &end, 10);
 	if (!ns[0] || *end || errno || idle->poll_ns < 0)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "file.h"
 #include "internal.h"
 #include "log.h"
 #include "prog.h"
@@ -207,18 +208,12 @@ size_t holders(const struct mnt *m, char *buf, size_t size)
 	buf[0] = '\0';
 	snprintf(self, sizeof(self), "%d", (int)getpid());
 	while (d && (e = readdir(d))) {
-		FILE *f;
-
 		if (!isdigit((unsigned char)e->d_name[0]) ||
 		    !strcmp(e->d_name, self) || !holds(e->d_name, dev))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
-		f = fopen(path, "re");
-		if (!f || !fgets(comm, sizeof(comm), f))
+		if (!file_read_line(path, comm, sizeof(comm)))
 			snprintf(comm, sizeof(comm), "?");
-		if (f)
-			fclose(f);
-		comm[strcspn(comm, "\n")] = '\0';
 		if (used < size)
 			used += (size_t)snprintf(buf + used, size - used, "%s%s (%s)",
 						 n ? ", " : "", e->d_name, comm);

@@ -87,16 +87,9 @@ void state_file(char *path, const struct shim_opts *o, const char *id,
 static const char *boot_id(void)
 {
 	static char id[40];
-	FILE *f;
 
-	if (id[0])
-		return id;
-	f = fopen("/proc/sys/kernel/random/boot_id", "re");
-	if (!f || !fgets(id, sizeof(id), f))
+	if (!id[0] && !file_read_line("/proc/sys/kernel/random/boot_id", id, sizeof(id)))
 		snprintf(id, sizeof(id), "unknown");
-	if (f)
-		fclose(f);
-	id[strcspn(id, "\n")] = '\0';
 	return id;
 }
 
