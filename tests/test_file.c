@@ -32,29 +32,28 @@ static void put(const char *name, const char *text)
 
 static void test_read_line(void **state)
 {
+	/* an 8-byte buffer: lines are cut at 7; an empty line is a line,
+	 * an empty file none */
+	static const struct {
+		const char *text;
+		bool ok;
+		const char *line;
+	} cases[] = {
+		{ "abc\ndef\n", true, "abc" },
+		{ "haltpoll", true, "haltpol" },	/* no newline, and cut */
+		{ "0123456789\n", true, "0123456" },
+		{ "\nx\n", true, "" },
+		{ "", false, "" },
+	};
 	char buf[8];
 
 	(void)state;
-	put("two", "abc\ndef\n");
-	assert_true(file_read_line(path_in("two"), buf, sizeof(buf)));
-	assert_string_equal(buf, "abc");
-	/* no newline at the end */
-	put("bare", "haltpoll");
-	assert_true(file_read_line(path_in("bare"), buf, sizeof(buf)));
-	assert_string_equal(buf, "haltpol");
-	/* longer than the buffer: cut */
-	put("long", "0123456789\n");
-	assert_true(file_read_line(path_in("long"), buf, sizeof(buf)));
-	assert_string_equal(buf, "0123456");
-	/* an empty line is a line */
-	put("blank", "\nx\n");
-	assert_true(file_read_line(path_in("blank"), buf, sizeof(buf)));
-	assert_string_equal(buf, "");
-	/* empty and missing files: false, and nothing in buf */
-	put("empty", "");
-	strcpy(buf, "old");
-	assert_false(file_read_line(path_in("empty"), buf, sizeof(buf)));
-	assert_string_equal(buf, "");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put("f", cases[i].text);
+		strcpy(buf, "old");
+		assert_int_equal(file_read_line(path_in("f"), buf, sizeof(buf)), cases[i].ok);
+		assert_string_equal(buf, cases[i].line);
+	}
 	strcpy(buf, "old");
 	assert_false(file_read_line(path_in("nosuch"), buf, sizeof(buf)));
 	assert_string_equal(buf, "");
