@@ -482,10 +482,10 @@ static void cal_idle_read(struct cal_idle *idle)
 
 	file_read_line(CAL_CPUIDLE "current_driver", idle->driver, sizeof(idle->driver));
 	file_read_line(CAL_CPUIDLE "current_governor_ro", idle->governor,
-		      sizeof(idle->governor));
+		       sizeof(idle->governor));
 	if (!idle->governor[0])
 		file_read_line(CAL_CPUIDLE "current_governor", idle->governor,
-			      sizeof(idle->governor));
+			       sizeof(idle->governor));
 	/* the haltpoll governor's parameter: another governor ignores it */
 	ns[0] = '\0';
 	if (!strcmp(idle->governor, "haltpoll"))
