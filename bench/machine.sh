@@ -79,7 +79,7 @@ machine_measure() {
 }
 
 # machine_cpu_busy: the CPU time all of this machine's CPUs have worked
-# since it booted, in clock ticks (getconf CLK_TCK): the CPUs' time since
+# since it booted, in clock ticks (machine_hz a second): the CPUs' time since
 # boot less what they spent idle, waiting for I/O, or stolen by the host.
 # The kernel keeps an idle CPU's time exactly, while its user and system
 # times are samples taken at the timer tick, which miss work done between
@@ -88,10 +88,19 @@ machine_measure() {
 # where this gave 1.66 and the processes' own run times 1.44 (2026-12-07,
 # 2 vCPUs, 250 Hz).  The difference of two calls is the work done between
 # them, by every process and interrupt.
+machine_hz=$(getconf CLK_TCK)
 machine_cpu_busy() {
-	awk -v hz="$(getconf CLK_TCK)" '
+	awk -v hz="$machine_hz" '
 		FILENAME == "/proc/uptime" { up = $1 }
 		FILENAME == "/proc/stat" && /^cpu / { off = $5 + $6 + $9 }
 		FILENAME == "/proc/stat" && /^cpu[0-9]/ { n++ }
 		END { printf "%.0f\n", n * up * hz - off }' /proc/uptime /proc/stat
+}
+
+# machine_cpu_per BUSY0 BUSY1 WORK [SCALE]: the CPU time worked between
+# two readings of machine_cpu_busy per unit of WORK, in seconds times
+# SCALE (1e6: microseconds), or - where no work was done
+machine_cpu_per() {
+	awk -v b0="$1" -v b1="$2" -v n="$3" -v scale="${4:-1}" -v hz="$machine_hz" \
+		'BEGIN { if (n + 0 > 0) printf "%.4g\n", (b1 - b0) / hz * scale / n; else print "-" }'
 }
