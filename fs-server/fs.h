@@ -46,6 +46,10 @@ struct fs_ctx {
 	unsigned int kernel_minor; /* its protocol's minor version, from INIT */
 	bool killpriv_v2;	/* we took it: setuid/setgid are ours to clear */
 	int dev_fd;		/* /dev/fuse, for backing-file ioctls */
+	int quiet_fd;		/* passthrough: a private copy of the source's
+				 * mount that the watcher ignores writes on
+				 * (passthrough_quiet()), or -1 */
+	int quiet_mnt_id;	/* ... the source's mount it copies */
 	struct fuse_session *se;
 	bool want_uring;	/* --io-uring */
 	bool kernel_uring;	/* the kernel offered FUSE_OVER_IO_URING */

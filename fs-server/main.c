@@ -522,6 +522,7 @@ static int serve(struct fs_opts *o, int src_fd)
 	/* the other half: files open through the mount, and the rest */
 	ctx.inodes.max_fds = o->inode_fds >= 0 ? (size_t)o->inode_fds : nofile / 2;
 	ctx.fast = o->fast;
+	ctx.quiet_fd = -1;
 	ctx.want_writeback = o->writeback;
 	ctx.mount_locks = o->mount_locks;
 	ctx.one_reader = o->one_reader;
@@ -597,6 +598,7 @@ static int serve(struct fs_opts *o, int src_fd)
 		if (e)
 			warn_perror(e, "cannot watch SOURCE (fanotify): the kernel keeps what it knows for %g s only", FS_UNWATCHED_TIMEOUT);
 	}
+	passthrough_quiet(&ctx);
 	stats.ctx = &ctx;
 	stats.path = o->stats_path;
 	if (pthread_create(&stats.thread, NULL, stats_main, &stats)) {
@@ -644,6 +646,8 @@ out_stats:
 out_unmount:
 	watch_stop(&ctx);
 	fuse_session_unmount(se);
+	if (ctx.quiet_fd >= 0)
+		close(ctx.quiet_fd);
 out_signals:
 	stats_socket_stop(&sock);
 	fuse_remove_signal_handlers(se);

@@ -721,7 +721,7 @@ static void ops_opened(fuse_req_t req, struct inode *in, int fd,
 		fi->keep_cache = 0;
 		fi->fh |= OPS_FH_DIRECT;
 	}
-	if (passthrough_open(ctx, in, fd))
+	if (passthrough_open(ctx, in, fd, fi->fh & OPS_FH_WRITER))
 		fi->fh |= OPS_FH_PASSTHROUGH;
 	ret = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
 	if (ret == -ENOENT) {

@@ -23,12 +23,15 @@
  * Debian 12's headers predate them, so they are spelled out here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -39,6 +42,7 @@
 #include "log.h"
 #include "passthrough.h"
 #include "ring.h"
+#include "watch.h"
 
 #define PT_INIT_EXT		(1U << 30)	/* flags: flags2 is valid */
 #define PT_PASSTHROUGH2		(1U << 5)	/* flags2: FUSE_PASSTHROUGH */
@@ -306,6 +310,87 @@ int passthrough_install(struct fuse_session *se)
 }
 
 /*
+ * A write through a passthrough mount is made by the kernel on the
+ * backing file, in the writer's own call, and raises FAN_MODIFY there as a
+ * write behind the mount would.  The watcher has no use for it: the kernel
+ * made the write, grew the size itself and asks for the new times.  Yet
+ * the writer pays for it, per write(2): fanotify encodes the file's handle
+ * and queues the event or merges it into the one queued.  So the backing
+ * file of an open for writing is registered from a copy of the source's
+ * mount that only this server holds (open_tree(OPEN_TREE_CLONE), attached
+ * nowhere), and the watcher ignores FAN_MODIFY made through that copy
+ * (watch_quiet_mount()).  A write through the mount reaches the same file
+ * and raises nothing; a write to it from anywhere else, even while it is
+ * open through the mount, is seen as before.  The file's O_PATH
+ * description is reopened on the copy from its file handle (Linux 6.12
+ * and later take an O_PATH backing file, pt_backing_open()).  Where that
+ * cannot be (a file on a mount inside the source, a file system without
+ * handles, an older kernel), or where the first open of a file is for
+ * reading only and later ones write through its backing file, the writes
+ * raise their events as before, and cost what they did.
+ */
+
+/**
+ * passthrough_quiet() - make the copy of the source's mount that backing
+ * files for writing are registered from; after watch_start()
+ * @ctx:	the server
+ */
+void passthrough_quiet(struct fs_ctx *ctx)
+{
+	int root = ctx->inodes.root.fd, fd, e;
+	struct statx stx;
+
+	ctx->quiet_fd = -1;
+	if (ctx->fast != FS_FAST_PASSTHROUGH || !ctx->watch)
+		return;
+	if (statx(root, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx)) {
+		e = errno;
+	} else if (!(stx.stx_mask & STATX_MNT_ID)) {
+		e = EOPNOTSUPP;
+	} else {
+		int tree = (int)syscall(SYS_open_tree, root, "", AT_EMPTY_PATH |
+					OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+		/* open_by_handle_at() takes no O_PATH descriptor, which
+		 * open_tree() gives; the copy lives while either is open */
+		fd = tree < 0 ? -1 : openat(tree, ".", O_RDONLY | O_DIRECTORY |
+					     O_CLOEXEC);
+		e = fd < 0 ? errno : -watch_quiet_mount(ctx, fd);
+		if (tree >= 0)
+			close(tree);
+		if (!e) {
+			ctx->quiet_fd = fd;
+			ctx->quiet_mnt_id = (int)stx.stx_mnt_id;
+			return;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	info("passthrough: each write through the mount raises a fanotify event for the watcher (a private copy of the source's mount: %s)",
+	     strerror(e));
+}
+
+/*
+ * An O_PATH descriptor of the file at @fd on the quiet copy of the source's
+ * mount, or -1 (not on the source's own mount, no handles, or no copy).
+ */
+static int pt_quiet_fd(struct fs_ctx *ctx, int fd)
+{
+	char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ]
+		__attribute__((aligned(__alignof__(struct file_handle))));
+	struct file_handle *h = (struct file_handle *)buf;
+	int mnt_id;
+
+	if (ctx->quiet_fd < 0)
+		return -1;
+	h->handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(fd, "", h, &mnt_id, AT_EMPTY_PATH) ||
+	    mnt_id != ctx->quiet_mnt_id)
+		return -1;
+	return open_by_handle_at(ctx->quiet_fd, h, O_PATH | O_CLOEXEC);
+}
+
+/*
  * Register @in's file, open at @fd, as a backing file: an O_PATH
  * description of @in's own, where the kernel takes one (Linux >= 6.12;
  * it uses only the path of a backing file, and opens each open's own from
@@ -314,16 +399,27 @@ int passthrough_install(struct fuse_session *se)
  * the first opener's own would keep its flock past its close.  Older
  * kernels refuse an O_PATH description (EOPNOTSUPP), and get @fd itself.
  */
-static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd)
+static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd,
+			   bool writer)
 {
 	static bool no_opath;
 	struct pt_backing_map map = { .fd = no_opath ? -1 : inode_fd(in) };
 
 	if (map.fd >= 0) {
-		int id = ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
-		int e = errno;
+		int path_fd = map.fd, quiet = writer ? pt_quiet_fd(ctx, path_fd) : -1;
+		int id, e;
 
-		inode_fd_done(in, map.fd);
+		if (quiet >= 0)
+			map.fd = quiet;
+		id = ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
+		e = errno;
+		if (quiet >= 0) {
+			close(quiet);
+			if (id > 0)
+				__atomic_add_fetch(&ctx->stats.watch.quiet_backings,
+						   1, __ATOMIC_RELAXED);
+		}
+		inode_fd_done(in, path_fd);
 		errno = e;
 		if (id > 0 || e != EOPNOTSUPP)
 			return id;
@@ -339,6 +435,8 @@ static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd)
  * @ctx:	the server
  * @in:	the inode being opened
  * @fd:	the file just opened for it
+ * @writer:	it was opened for writing: register the backing file from
+ *		the quiet copy of the mount, where it can be (passthrough_quiet())
  *
  * The kernel allows one backing file per inode: the first open registers
  * it, later opens share it, the last release drops it.  While an inode
@@ -354,13 +452,14 @@ static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd)
  * as libfuse composes it: not a regular file in passthrough mode, or the
  * kernel refused a backing file (logged once, the server goes on)
  */
-bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd)
+bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd,
+		      bool writer)
 {
 	if (ctx->fast != FS_FAST_PASSTHROUGH || in->type != S_IFREG)
 		return false;
 	pthread_mutex_lock(&pt_lock);
 	if (!in->backing_id) {
-		int id = pt_backing_open(ctx, in, fd);
+		int id = pt_backing_open(ctx, in, fd, writer);
 
 		if (id <= 0) {
 			static bool warned;

@@ -11,7 +11,9 @@
 
 int passthrough_install(struct fuse_session *se);
 bool passthrough_permitted(void);
-bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd);
+bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd,
+		      bool writer);
+void passthrough_quiet(struct fs_ctx *ctx);
 void passthrough_cancel(struct fs_ctx *ctx, struct inode *in);
 void passthrough_release(struct fs_ctx *ctx, struct inode *in);
 

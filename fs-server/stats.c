@@ -41,6 +41,7 @@ static struct json_object *stats_watch_json(const struct stats_watch *w)
 		{ "inval_inodes", &w->inval_inodes },
 		{ "overflows", &w->overflows }, { "marks", &w->marks },
 		{ "unwatched", &w->unwatched },
+		{ "quiet_backings", &w->quiet_backings },
 	};
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)

@@ -37,6 +37,8 @@ struct stats_watch {
 				 * under the watcher's lock) */
 	uint64_t unwatched;	/* inodes known now whose changes may go
 				 * unseen: short timeouts (ops_timeout()) */
+	uint64_t quiet_backings; /* passthrough backing files registered
+				  * from the quiet mount (passthrough.c) */
 };
 
 struct stats {

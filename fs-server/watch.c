@@ -57,8 +57,12 @@
  * other's data only after the file is closed through the mount.
  *
  * Writes through a passthrough mount reach the source file directly and
- * raise FAN_MODIFY as any other writer's would, one event per write(2).
- * Read at once, each would wake the watcher: at 4 KiB writes that costs
+ * would raise FAN_MODIFY as any other writer's do, one event per write(2),
+ * made in the writer's call.  Where it can, the server registers the
+ * backing files of files opened for writing from a copy of the source's
+ * mount that the watcher ignores those events on (watch_quiet_mount(),
+ * passthrough.c), and they are not made at all.  Elsewhere they are, and
+ * read at once each would wake the watcher: at 4 KiB writes that costs
  * more than the write itself.  So after each batch the watcher rests
  * WATCH_SETTLE_NS, away from its queues: the kernel merges the events of
  * one inode into the one still queued, nobody is waiting to be woken, and
@@ -91,6 +95,11 @@
 #include "clock.h"
 #include "log.h"
 #include "watch.h"
+
+#ifndef FAN_MARK_IGNORE
+#define FAN_MARK_IGNORE	0x400		/* Linux 6.0 */
+#endif
+#define WATCH_MARK_IGNORE_SURV	(FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY)
 
 #ifndef AT_HANDLE_FID
 #define AT_HANDLE_FID	0x200	/* Linux 6.5: the handle fanotify reports */
@@ -880,6 +889,33 @@ err_close_names:
 err_free:
 	free(w);
 	return ret;
+}
+
+/**
+ * watch_quiet_mount() - ignore from now on the writes made through the
+ * mount @mnt_fd (passthrough_quiet())
+ * @ctx:	the server, watching
+ * @mnt_fd:	the root of a mount that only the server uses
+ *
+ * An ignore mask on a mount counts for every mark of the group, the
+ * inodes' too: a write to a marked file through that mount makes no
+ * event, and the writer is spared the handle and the queueing of one
+ * (Linux 6.0: FAN_MARK_IGNORE; it survives the writes it ignores).
+ *
+ * Return: 0 or -errno
+ */
+int watch_quiet_mount(struct fs_ctx *ctx, int mnt_fd)
+{
+	struct watch *w = ctx->watch;
+
+	if (!w)
+		return -ENOENT;
+	/* by name ".": without one, fanotify_mark() refuses an O_PATH
+	 * descriptor (EBADF) */
+	if (fanotify_mark(w->inodes, FAN_MARK_ADD | FAN_MARK_MOUNT |
+			  WATCH_MARK_IGNORE_SURV, FAN_MODIFY, mnt_fd, "."))
+		return -errno;
+	return 0;
 }
 
 /**

@@ -9,6 +9,7 @@
 
 int watch_start(struct fs_ctx *ctx, struct fuse_session *se);
 void watch_stop(struct fs_ctx *ctx);
+int watch_quiet_mount(struct fs_ctx *ctx, int mnt_fd);
 void watch_inode(struct fs_ctx *ctx, struct inode *in, struct inode *parent,
 		 const char *name);
 void watch_forget(struct inode *in, void *arg);
