@@ -341,7 +341,9 @@ void passthrough_quiet(struct fs_ctx *ctx)
 	struct statx stx;
 
 	ctx->quiet_fd = -1;
-	if (ctx->fast != FS_FAST_PASSTHROUGH || !ctx->watch)
+	/* without the right to register backing files (cache, at INIT) */
+	if (ctx->fast != FS_FAST_PASSTHROUGH || !ctx->watch ||
+	    !passthrough_permitted())
 		return;
 	if (statx(root, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx)) {
 		e = errno;
