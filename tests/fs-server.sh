@@ -188,8 +188,16 @@ mkdir -p "$T/data-src"
 # still does, and shows through the mount.
 quiet_writes() {
 	exec 7<>"$1/quiet"
-	sleep 0.1
-	stats_now "$pid" "$3" && cp "$3" "$T/quiet-0.json"
+	# the events of its creation read, however loaded the machine: the
+	# count has stopped moving
+	_i=0 _e=
+	while [ $_i -lt 30 ]; do
+		sleep 0.1
+		stats_now "$pid" "$3" && cp "$3" "$T/quiet-0.json"
+		[ "$(jq .watch.events "$T/quiet-0.json")" = "$_e" ] && break
+		_e=$(jq .watch.events "$T/quiet-0.json")
+		_i=$((_i + 1))
+	done
 	dd if=/dev/zero bs=4k count=20000 status=none >&7
 	sleep 0.1
 	stats_now "$pid" "$3" && cp "$3" "$T/quiet-1.json"
