@@ -340,7 +340,6 @@ void passthrough_quiet(struct fs_ctx *ctx)
 	int root = ctx->inodes.root.fd, fd, e;
 	struct statx stx;
 
-	ctx->quiet_fd = -1;
 	/* without the right to register backing files (cache, at INIT) */
 	if (ctx->fast != FS_FAST_PASSTHROUGH || !ctx->watch ||
 	    !passthrough_permitted())
@@ -372,60 +371,64 @@ void passthrough_quiet(struct fs_ctx *ctx)
 	     strerror(e));
 }
 
+/* The kernel refused an O_PATH backing file (before Linux 6.12). */
+static bool pt_no_opath;
+
 /*
- * An O_PATH descriptor of the file at @fd on the quiet copy of the source's
- * mount, or -1 (not on the source's own mount, no handles, or no copy).
+ * An O_PATH descriptor of @in on the quiet copy of the source's mount, or
+ * -1 (no copy, a kernel that takes no O_PATH backing file, not on the
+ * source's own mount, or no handles).
  */
-static int pt_quiet_fd(struct fs_ctx *ctx, int fd)
+static int pt_quiet_fd(struct fs_ctx *ctx, struct inode *in)
 {
 	char buf[sizeof(struct file_handle) + MAX_HANDLE_SZ]
 		__attribute__((aligned(__alignof__(struct file_handle))));
 	struct file_handle *h = (struct file_handle *)buf;
-	int mnt_id;
+	int fd, mnt_id, ret;
 
-	if (ctx->quiet_fd < 0)
+	if (ctx->quiet_fd < 0 || __atomic_load_n(&pt_no_opath, __ATOMIC_RELAXED))
+		return -1;
+	fd = inode_fd(in);
+	if (fd < 0)
 		return -1;
 	h->handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(fd, "", h, &mnt_id, AT_EMPTY_PATH) ||
-	    mnt_id != ctx->quiet_mnt_id)
+	ret = name_to_handle_at(fd, "", h, &mnt_id, AT_EMPTY_PATH);
+	inode_fd_done(in, fd);
+	if (ret || mnt_id != ctx->quiet_mnt_id)
 		return -1;
 	return open_by_handle_at(ctx->quiet_fd, h, O_PATH | O_CLOEXEC);
 }
 
 /*
- * Register @in's file, open at @fd, as a backing file: an O_PATH
- * description of @in's own, where the kernel takes one (Linux >= 6.12;
- * it uses only the path of a backing file, and opens each open's own from
- * it).  The kernel keeps what is registered until the last open sharing
- * it is released, and a flock(2) belongs to a description: registered,
- * the first opener's own would keep its flock past its close.  Older
- * kernels refuse an O_PATH description (EOPNOTSUPP), and get @fd itself.
+ * Register @in's file, open at @fd, as a backing file: @quiet where it is
+ * open on the quiet copy (pt_quiet_fd()), else an O_PATH description of
+ * @in's own, where the kernel takes one (Linux >= 6.12; it uses only the
+ * path of a backing file, and opens each open's own from it).  The kernel
+ * keeps what is registered until the last open sharing it is released,
+ * and a flock(2) belongs to a description: registered, the first
+ * opener's own would keep its flock past its close.  Older kernels refuse
+ * an O_PATH description (EOPNOTSUPP), and get @fd itself.  Under pt_lock.
  */
 static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd,
-			   bool writer)
+			   int quiet)
 {
-	static bool no_opath;
-	struct pt_backing_map map = { .fd = no_opath ? -1 : inode_fd(in) };
+	bool no_opath = __atomic_load_n(&pt_no_opath, __ATOMIC_RELAXED);
+	struct pt_backing_map map = { .fd = no_opath ? -1 :
+					    quiet >= 0 ? quiet : inode_fd(in) };
 
 	if (map.fd >= 0) {
-		int path_fd = map.fd, quiet = writer ? pt_quiet_fd(ctx, path_fd) : -1;
-		int id, e;
+		int id = ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
+		int e = errno;
 
-		if (quiet >= 0)
-			map.fd = quiet;
-		id = ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
-		e = errno;
-		if (quiet >= 0) {
-			close(quiet);
-			if (id > 0)
-				__atomic_add_fetch(&ctx->stats.watch.quiet_backings,
-						   1, __ATOMIC_RELAXED);
-		}
-		inode_fd_done(in, path_fd);
+		if (map.fd != quiet)
+			inode_fd_done(in, map.fd);
+		else if (id > 0)
+			__atomic_add_fetch(&ctx->stats.watch.quiet_backings, 1,
+					   __ATOMIC_RELAXED);
 		errno = e;
 		if (id > 0 || e != EOPNOTSUPP)
 			return id;
-		no_opath = true;
+		__atomic_store_n(&pt_no_opath, true, __ATOMIC_RELAXED);
 	}
 	map.fd = fd;
 	return ioctl(ctx->dev_fd, PT_IOC_BACKING_OPEN, &map);
@@ -457,26 +460,37 @@ static int pt_backing_open(struct fs_ctx *ctx, struct inode *in, int fd,
 bool passthrough_open(struct fs_ctx *ctx, struct inode *in, int fd,
 		      bool writer)
 {
+	int quiet = -1;
+	bool ok = true;
+
 	if (ctx->fast != FS_FAST_PASSTHROUGH || in->type != S_IFREG)
 		return false;
+	/* before the lock, which every open takes: the reopen costs two
+	 * system calls, and only a first open registers a backing file */
+	if (writer && !__atomic_load_n(&in->backing_id, __ATOMIC_RELAXED))
+		quiet = pt_quiet_fd(ctx, in);
 	pthread_mutex_lock(&pt_lock);
 	if (!in->backing_id) {
-		int id = pt_backing_open(ctx, in, fd, writer);
+		int id = pt_backing_open(ctx, in, fd, quiet);
 
 		if (id <= 0) {
 			static bool warned;
 
 			if (log_first(&warned))
 				warn_perror(errno, "passthrough: the kernel refused a backing file; serving data through the server");
-			pthread_mutex_unlock(&pt_lock);
-			return false;
+			ok = false;
+		} else {
+			__atomic_store_n(&in->backing_id, id, __ATOMIC_RELAXED);
 		}
-		in->backing_id = id;
 	}
-	in->backing_refs++;
-	pt_reply_backing = in->backing_id;
+	if (ok) {
+		in->backing_refs++;
+		pt_reply_backing = in->backing_id;
+	}
 	pthread_mutex_unlock(&pt_lock);
-	return true;
+	if (quiet >= 0)
+		close(quiet);
+	return ok;
 }
 
 /**
@@ -503,7 +517,7 @@ void passthrough_release(struct fs_ctx *ctx, struct inode *in)
 	pthread_mutex_lock(&pt_lock);
 	if (in->backing_refs && !--in->backing_refs) {
 		id = (uint32_t)in->backing_id;
-		in->backing_id = 0;
+		__atomic_store_n(&in->backing_id, 0, __ATOMIC_RELAXED);
 		if (ioctl(ctx->dev_fd, PT_IOC_BACKING_CLOSE, &id))
 			warn_perror(errno, "passthrough: closing backing file %u", id);
 	}
