@@ -185,7 +185,11 @@ mkdir -p "$T/data-src"
 # event for the server's watcher (their backing file is registered from
 # a copy of the source's mount that the watcher ignores writes on), while
 # a write behind the mount to the same file, open through it all along,
-# still does, and shows through the mount.
+# still does, and shows through the mount; and writes behind the mount,
+# one event each, reach the watcher in batches, not a wake-up per write.
+quiet_size() {
+	[ "$(stat -c %s "$1")" = "$2" ]
+}
 quiet_writes() {
 	exec 7<>"$1/quiet"
 	# the events of its creation read, however loaded the machine: the
@@ -198,21 +202,24 @@ quiet_writes() {
 		_e=$(jq .watch.events "$T/quiet-0.json")
 		_i=$((_i + 1))
 	done
+	if ! jq -e '.fast_path == "passthrough"' "$T/quiet-0.json" >/dev/null 2>&1; then
+		exec 7>&-
+		skip "passthrough: writes through the mount raise no event" \
+			"the kernel refused passthrough: $(grep passthrough "$1.log" | head -1)"
+		return
+	fi
 	dd if=/dev/zero bs=4k count=20000 status=none >&7
 	sleep 0.1
 	stats_now "$pid" "$3" && cp "$3" "$T/quiet-1.json"
 	dd if=/dev/zero of="$2/quiet" bs=4k count=1 seek=20000 conv=notrunc status=none
-	_t0=$(date +%s%N)
-	_i=0
-	while [ "$(stat -c %s "$1/quiet")" != $((20001 * 4096)) ] && [ $_i -lt 200 ]; do
-		sleep 0.01
-		_i=$((_i + 1))
-	done
-	ms=$(( ($(date +%s%N) - _t0) / 1000000 ))
+	ms=$(ms_until quiet_size "$1/quiet" $((20001 * 4096)))
 	stats_now "$pid" "$3" && cp "$3" "$T/quiet-2.json"
+	dd if=/dev/zero of="$2/quiet" bs=4k count=20000 conv=notrunc status=none
+	sleep 0.1
+	stats_now "$pid" "$3" && cp "$3" "$T/quiet-3.json"
 	exec 7>&-
-	diag "passthrough: watcher before, after 20000 writes through the mount, after one behind it:"
-	for _q in 0 1 2; do diag "  $(jq -c .watch "$T/quiet-$_q.json")"; done
+	diag "passthrough: watcher before, after 20000 writes through the mount, after one behind it, after 20000 behind it:"
+	for _q in 0 1 2 3; do diag "  $(jq -c .watch "$T/quiet-$_q.json")"; done
 	check "passthrough: the file written through the mount was registered quietly" \
 		jq -e '.watch.quiet_backings >= 1' "$T/quiet-0.json"
 	check "passthrough: 20000 writes through the mount raised no event for the watcher" \
@@ -220,8 +227,11 @@ quiet_writes() {
 	check "passthrough: a write behind the mount to that open file did (events $(jq .watch.events "$T/quiet-2.json"))" \
 		test "$(jq .watch.events "$T/quiet-2.json")" -gt "$(jq .watch.events "$T/quiet-1.json")"
 	check "passthrough: ... and its new size showed through the mount" \
-		test "$(stat -c %s "$1/quiet")" = $((20001 * 4096))
+		quiet_size "$1/quiet" $((20001 * 4096))
 	diag "passthrough: that size showed $ms ms after the write (target: 100 ms)"
+	check "passthrough: 20000 writes behind the mount woke the watcher fewer than 1000 times" \
+		test $(( $(jq .watch.wakeups "$T/quiet-3.json") - $(jq .watch.wakeups "$T/quiet-2.json") )) -lt 1000 -a \
+		"$(jq .watch.events "$T/quiet-3.json")" -gt "$(jq .watch.events "$T/quiet-2.json")"
 }
 
 for mode in none passthrough; do
