@@ -4,7 +4,8 @@
 # bench-args.sh - the benchmark scripts refuse bad arguments the way the
 # programs do: exit 2, a message naming what was wrong, and nothing made
 # (no namespace, no scratch directory, no mount, no package installed
-# first).  The benchmarks themselves are run by hand, never here.
+# first); --help prints their usage.  The benchmarks themselves are run
+# by hand, never here.
 
 . "${HK_SRCDIR:-.}/tests/lib.sh"
 require_cmd ip bash
@@ -45,5 +46,12 @@ refused "bench/fs: --base without a build" "--base $T/nobuild: no hk-fs-server" 
 refused "bench/fs: --reps 0" "--reps N, N >= 1" bash "$FSB" --dir "$T/d" --reps 0
 refused "bench/fs: unknown option" "unknown argument '--nosuchoption'" \
 	bash "$FSB" --dir "$T/d" --nosuchoption
+
+# --help: the header, options included, and exit 0
+help_names() {
+	bash "$1" --help >"$T/help" 2>&1 && grep -q -- "$2" "$T/help" && grep -q -- "$3" "$T/help"
+}
+check "bench/net --help names --rows and --base" help_names "$NETB" "--rows REGEX" "--base BUILDDIR"
+check "bench/fs --help names --configs and --base" help_names "$FSB" "--configs REGEX" "--base BUILDDIR"
 
 done_testing
