@@ -1,6 +1,12 @@
 # shellcheck shell=bash
 # bench/machine.sh - sourced by bench/fs and bench/net
 #
+# bench_help SCRIPT: print SCRIPT's header comment, its usage and options
+# (everything from its third line to the first line that is not a comment).
+bench_help() {
+	awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$1"
+}
+
 # What a wake-up costs decides much of what a user-space server costs:
 # each FUSE request, and each frame a sleeping net-server is woken for,
 # pays one or two of them.  On a virtual machine a wake-up of an idle
