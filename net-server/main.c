@@ -359,7 +359,7 @@ static void *worker_run(void *arg)
 		 * else waits for it, often the very program the frames are
 		 * for: a poll that held on to it cost cubic a quarter of one
 		 * stream's rate on two CPUs (hk-net-server(1), PERFORMANCE) */
-		else if (timeout == 0 && !pending && n == 0)
+		if (timeout == 0 && !pending && n == 0)
 			sched_yield();
 	}
 }
