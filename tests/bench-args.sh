@@ -27,8 +27,10 @@ state_now() {
 
 refused "bench/net: --rows matching no row" "--rows 'nosuchrow' matches no row" \
 	bash "$NETB" --rows nosuchrow
-refused "bench/net: --only matching no path" "--only 'nosuchpath' matches no path" \
-	bash "$NETB" --only nosuchpath
+refused "bench/net: --configs matching no path" "--configs 'nosuchpath' matches no path" \
+	bash "$NETB" --configs nosuchpath
+refused "bench/net: --only, its older name, matching no path" \
+	"--only 'nosuchpath' matches no path" bash "$NETB" --only nosuchpath
 refused "bench/net: --base without a build" "--base $T/nobuild: no hk-net-server" \
 	bash "$NETB" --base "$T/nobuild"
 refused "bench/net: unknown congestion control" "no congestion control 'nosuchcc'" \
@@ -39,8 +41,10 @@ refused "bench/net: unknown option" "usage: bench/net" \
 refused "bench/fs: --configs matching no configuration" \
 	"--configs 'nosuchconfig' matches no configuration" \
 	bash "$FSB" --dir "$T/d" --configs nosuchconfig
-refused "bench/fs: --only matching no row" "--only 'nosuchrow' matches no row" \
-	bash "$FSB" --dir "$T/d" --only nosuchrow
+refused "bench/fs: --rows matching no row" "--rows 'nosuchrow' matches no row" \
+	bash "$FSB" --dir "$T/d" --rows nosuchrow
+refused "bench/fs: --only, its older name, matching no row" \
+	"--only 'nosuchrow' matches no row" bash "$FSB" --dir "$T/d" --only nosuchrow
 refused "bench/fs: --base without a build" "--base $T/nobuild: no hk-fs-server" \
 	bash "$FSB" --dir "$T/d" --base "$T/nobuild"
 refused "bench/fs: --reps 0" "--reps N, N >= 1" bash "$FSB" --dir "$T/d" --reps 0
@@ -48,10 +52,15 @@ refused "bench/fs: unknown option" "unknown argument '--nosuchoption'" \
 	bash "$FSB" --dir "$T/d" --nosuchoption
 
 # --help: the header, options included, and exit 0
-help_names() {
-	bash "$1" --help >"$T/help" 2>&1 && grep -q -- "$2" "$T/help" && grep -q -- "$3" "$T/help"
+help_names() {	# SCRIPT NAME...: its --help exits 0 and names each NAME
+	bash "$1" --help >"$T/help" 2>&1 || return
+	shift
+	for n in "$@"; do grep -q -- "$n" "$T/help" || return; done
 }
-check "bench/net --help names --rows and --base" help_names "$NETB" "--rows REGEX" "--base BUILDDIR"
-check "bench/fs --help names --configs and --base" help_names "$FSB" "--configs REGEX" "--base BUILDDIR"
+# both scripts take the same two selections, and --base
+for b in "$NETB" "$FSB"; do
+	check "bench/${b##*/} --help names --configs, --rows and --base" \
+		help_names "$b" "--configs REGEX" "--rows REGEX" "--base BUILDDIR"
+done
 
 done_testing
