@@ -10,7 +10,7 @@ require_cmd cppcheck
 
 cd "$HK_SRCDIR" || exit 1
 dirs=
-for d in common scores fs-server net-server shim migrate tests; do
+for d in common scores fs-server net-server shim migrate bench tests; do
 	[ -d "$d" ] && dirs="$dirs $d"
 done
 
