@@ -42,9 +42,19 @@ for run in none cache passthrough $uring mountlocks onereader; do
 		st_ref=$?
 		"$OPS" "$d/mnt" <"$d/script" >"$d/mnt.out"
 		st_mnt=$?
-		umount "$d/mnt"
+		umount "$d/mnt" 2>"$d/umount.err"
+		st_umount=$?
 		wait_gone "$pid"
 		st_exit=$?
+		# what held it, should it not end: the unmount's word, the
+		# mount table, where each of its threads waits, its log
+		[ "$st_exit" -eq 0 ] || why_alive=$(
+			echo "umount exit $st_umount: $(cat "$d/umount.err")"
+			grep " $d/mnt " /proc/self/mounts
+			for t in /proc/"$pid"/task/*; do
+				echo "thread $(cat "$t/comm" 2>/dev/null): $(cat "$t/wchan" 2>/dev/null) $(cut -d' ' -f3 "$t/stat" 2>/dev/null)"
+			done
+			tail -5 "$d/mnt.log")
 
 		# the script really ran, on both sides, and did things: a
 		# script of nothing but errors would compare equal too
@@ -66,7 +76,7 @@ for run in none cache passthrough $uring mountlocks onereader; do
 		tree "$d/src" >"$d/src.tree"
 		same "$run seed $seed: SOURCE ends byte for byte as the plain directory" \
 			"$d/ref.tree" "$d/src.tree"
-		ok "$st_exit" "$run seed $seed: the server exits on unmount"
+		ok "$st_exit" "$run seed $seed: the server exits on unmount" || diag "$why_alive"
 	done
 done
 
