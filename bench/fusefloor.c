@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * fusefloor.c - the least a FUSE server can do for bench/fs's metadata
- * rows, so that a run shows where user space itself stops a file server
- * on this machine, whatever the server does.
+ * rows, so that a run shows where a file server whose requests come
+ * through /dev/fuse stops on this machine, whatever the server does.
  *
  *   fusefloor MOUNTPOINT
  *
