@@ -47,10 +47,17 @@ for run in none cache passthrough $uring mountlocks onereader; do
 		wait_gone "$pid"
 		st_exit=$?
 		# what held it, should it not end: the unmount's word, the
-		# mount table, where each of its threads waits, its log
+		# mount table, the processes whose mount namespace still has
+		# a copy of the mount (fslib.sh), where each of the server's
+		# threads waits, its log
 		[ "$st_exit" -eq 0 ] || why_alive=$(
 			echo "umount exit $st_umount: $(cat "$d/umount.err")"
 			grep " $d/mnt " /proc/self/mounts
+			grep -l " $d/mnt " /proc/[0-9]*/mountinfo 2>/dev/null |
+				while read -r m; do
+					m=${m%/mountinfo}
+					echo "a copy of the mount in the namespace of ${m#/proc/} ($(cat "$m/comm" 2>/dev/null))"
+				done
 			for t in /proc/"$pid"/task/*; do
 				echo "thread $(cat "$t/comm" 2>/dev/null): $(cat "$t/wchan" 2>/dev/null) $(cut -d' ' -f3 "$t/stat" 2>/dev/null)"
 			done

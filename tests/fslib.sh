@@ -28,9 +28,25 @@
 # Every server started through serve is killed and every mount under $T
 # (FUSE, and the tmpfs a test puts inside a tree) detached when the script
 # exits, passed or not.
+#
+# The script runs in a mount namespace of its own, private.  make -j runs
+# scripts side by side, and a process another one starts meanwhile with
+# a mount namespace of its own (ip netns exec, unshare -m) gets a copy of
+# every mount there is, this script's FUSE mounts included.  Where mounts
+# are private (a machine without systemd, as ours), an unmount here does
+# not reach that copy, and the copy keeps the FUSE connection, and so the
+# server, until the process ends: a test that the server exits on unmount
+# then failed for as long as an iperf3 ran elsewhere.
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (allow_other, several uids)"
 [ -c /dev/fuse ] || skip_all "needs /dev/fuse"
+if [ -z "${HK_TEST_OWN_MNTNS:-}" ] && unshare --mount --propagation private true 2>/dev/null; then
+	# the same script again, from the top, in the new namespace; its
+	# scratch directory is made anew there
+	rm -rf "$T"
+	HK_TEST_OWN_MNTNS=1 exec unshare --mount --propagation private \
+		"$(readlink /proc/$$/exe)" "$0" "$@"
+fi
 
 FS="$HK_BUILDDIR/hk-fs-server"
 OPS="$HK_BUILDDIR/tests/fsops"
