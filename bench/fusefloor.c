@@ -222,14 +222,17 @@ static void ff_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	fuse_reply_attr(req, &n->st, TIMEOUT);
 }
 
-/* A new name in @parent, or the errno that stops it. */
+/* A new name in @parent, or the errno that stops it (EEXIST: *@n is
+ * the node that has the name). */
 static int make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct node **n)
 {
 	struct node *p = node_of(parent);
 
+	*n = NULL;
 	if (strlen(name) > 255)
 		return ENAMETOOLONG;
-	if (find(p, name))
+	*n = find(p, name);
+	if (*n)
 		return EEXIST;
 	*n = add(req, p, name, mode);
 	return *n ? 0 : ENOMEM;
@@ -250,16 +253,13 @@ static void ff_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		      struct fuse_file_info *fi)
 {
 	struct fuse_entry_param e = { .attr_timeout = TIMEOUT, .entry_timeout = TIMEOUT };
-	struct node *n = find(node_of(parent), name);
-	int err = 0;
+	struct node *n;
+	int err = make(req, parent, name, S_IFREG | (mode & 07777), &n);
 
-	/* the kernel asks for O_EXCL only when its lookup found nothing */
-	if (n && fi->flags & O_EXCL)
-		err = EEXIST;
-	else if (n && !S_ISREG(n->st.st_mode))
-		err = S_ISDIR(n->st.st_mode) ? EISDIR : ENOSYS;
-	else if (!n)
-		err = make(req, parent, name, S_IFREG | (mode & 07777), &n);
+	/* a file that is there is opened, unless O_EXCL (which the kernel
+	 * asks for only when its lookup found nothing) */
+	if (err == EEXIST && !(fi->flags & O_EXCL))
+		err = S_ISREG(n->st.st_mode) ? 0 : S_ISDIR(n->st.st_mode) ? EISDIR : ENOSYS;
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
