@@ -4,7 +4,7 @@
  * rows, so that a run shows where a file server whose requests come
  * through /dev/fuse stops on this machine, whatever the server does.
  *
- *   fusefloor MOUNTPOINT
+ *   fusefloor [--io-uring] MOUNTPOINT
  *
  * It keeps its files in memory, has no source tree to call into and
  * answers each request at once: empty regular files and directories, made
@@ -19,10 +19,19 @@
  * xattrs) is refused with ENOSYS: it is a measuring instrument, not a
  * file system, and bench/fs runs only create, stat, unlink, find and du
  * on it.  It stays in the foreground and exits on unmount or SIGTERM.
+ *
+ * With --io-uring its requests come over io_uring, where the kernel
+ * offers it (Linux >= 6.14, the fuse module's enable_uring set), through
+ * hk-fs-server's own transport (fs-server/ring.c): one queue per CPU,
+ * each served by a thread pinned to it, FORGETs still through /dev/fuse.
+ * Its requests are then served on several threads, one at a time under
+ * a lock.  It says on stderr whether the queues ran, and how many
+ * requests came over them.
  */
 #define FUSE_USE_VERSION 314
 #include <errno.h>
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,9 +40,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "abi.h"
+#include "ring.h"
+#include "stats.h"
 
 #define TIMEOUT		86400.0
 #define BUCKETS		(1u << 18)
+#define MAX_IO		(1u << 20)	/* libfuse's max_write, max_pages */
 
 struct node {
 	struct node *hnext;		/* in its (parent, name) bucket */
@@ -385,21 +400,112 @@ static void ff_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	list(req, ino, size, off, true);
 }
 
+/*
+ * Over io_uring, requests are served on the queues' threads and FORGETs
+ * on libfuse's loop: each handler then runs under one lock.  Through
+ * /dev/fuse alone there is one thread, and no lock is taken.
+ */
+static bool locking;
+static pthread_mutex_t big = PTHREAD_MUTEX_INITIALIZER;
+
+#define LOCKED(name, proto, args)					\
+	static void locked_##name proto					\
+	{								\
+		if (locking)						\
+			pthread_mutex_lock(&big);			\
+		ff_##name args;						\
+		if (locking)						\
+			pthread_mutex_unlock(&big);			\
+	}
+
+LOCKED(lookup, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+LOCKED(forget, (fuse_req_t req, fuse_ino_t i, uint64_t n), (req, i, n))
+LOCKED(forget_multi, (fuse_req_t req, size_t n, struct fuse_forget_data *f), (req, n, f))
+LOCKED(getattr, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+LOCKED(setattr, (fuse_req_t req, fuse_ino_t i, struct stat *a, int set, struct fuse_file_info *fi),
+       (req, i, a, set, fi))
+LOCKED(mkdir, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m), (req, p, n, m))
+LOCKED(create, (fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, struct fuse_file_info *fi),
+       (req, p, n, m, fi))
+LOCKED(open, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+LOCKED(release, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+LOCKED(unlink, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+LOCKED(rmdir, (fuse_req_t req, fuse_ino_t p, const char *n), (req, p, n))
+LOCKED(opendir, (fuse_req_t req, fuse_ino_t i, struct fuse_file_info *fi), (req, i, fi))
+LOCKED(readdir, (fuse_req_t req, fuse_ino_t i, size_t size, off_t off, struct fuse_file_info *fi),
+       (req, i, size, off, fi))
+LOCKED(readdirplus, (fuse_req_t req, fuse_ino_t i, size_t size, off_t off, struct fuse_file_info *fi),
+       (req, i, size, off, fi))
+
 static const struct fuse_lowlevel_ops ops = {
-	.lookup = ff_lookup,
-	.forget = ff_forget,
-	.forget_multi = ff_forget_multi,
-	.getattr = ff_getattr,
-	.setattr = ff_setattr,
-	.mkdir = ff_mkdir,
-	.create = ff_create,
-	.open = ff_open,
-	.release = ff_release,
-	.unlink = ff_unlink,
-	.rmdir = ff_rmdir,
-	.opendir = ff_opendir,
-	.readdir = ff_readdir,
-	.readdirplus = ff_readdirplus,
+	.lookup = locked_lookup,
+	.forget = locked_forget,
+	.forget_multi = locked_forget_multi,
+	.getattr = locked_getattr,
+	.setattr = locked_setattr,
+	.mkdir = locked_mkdir,
+	.create = locked_create,
+	.open = locked_open,
+	.release = locked_release,
+	.unlink = locked_unlink,
+	.rmdir = locked_rmdir,
+	.opendir = locked_opendir,
+	.readdir = locked_readdir,
+	.readdirplus = locked_readdirplus,
+};
+
+/* --io-uring: the /dev/fuse I/O, to ask for the queues and start them */
+static struct {
+	struct fuse_session *se;
+	bool offered;		/* the kernel's INIT offered io_uring */
+	bool init_reply;	/* the next reply answers INIT */
+	struct ring *ring;
+	struct stats stats;	/* the queues, and requests over them */
+} uring;
+
+static ssize_t uring_read(int fd, void *buf, size_t len, void *userdata)
+{
+	struct ring *r = __atomic_load_n(&uring.ring, __ATOMIC_ACQUIRE);
+	ssize_t n = r ? ring_dev_read(r, fd, buf, len) : read(fd, buf, len);
+
+	(void)userdata;
+	if (n >= (ssize_t)sizeof(struct fuse_in_header) &&
+	    ((const struct fuse_in_header *)buf)->opcode == FUSE_INIT) {
+		uring.offered = ring_offered(buf, n);
+		uring.init_reply = true;
+	}
+	return n;
+}
+
+static ssize_t uring_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	bool start = false;
+	ssize_t n;
+
+	(void)userdata;
+	if (uring.init_reply) {
+		uring.init_reply = false;
+		start = uring.offered && ring_ask(iov, count);
+	}
+	n = ring_reply(iov, count);
+	if (n >= 0)
+		return n;
+	n = writev(fd, iov, count);
+	/* the kernel takes the queues' registrations once INIT is answered */
+	if (start && n >= 0) {
+		locking = true;
+		__atomic_store_n(&uring.ring, ring_start(uring.se, fd, MAX_IO, &uring.stats),
+				 __ATOMIC_RELEASE);
+		if (uring.ring)
+			fprintf(stderr, "fusefloor: io_uring: %u queues\n",
+				uring.stats.ring_queues);
+	}
+	return n;
+}
+
+static const struct fuse_custom_io uring_io = {
+	.writev = uring_writev,
+	.read = uring_read,
 };
 
 int main(int argc, char **argv)
@@ -407,10 +513,12 @@ int main(int argc, char **argv)
 	char *fargv[] = { argv[0], "-o", "fsname=fusefloor,subtype=fusefloor,default_permissions", NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
 	struct fuse_session *se;
+	bool want_uring = argc == 3 && !strcmp(argv[1], "--io-uring");
+	const char *mnt = argv[argc - 1];
 	int ret = 1;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: fusefloor MOUNTPOINT\n");
+	if (argc != 2 && !want_uring) {
+		fprintf(stderr, "usage: fusefloor [--io-uring] MOUNTPOINT\n");
 		return 2;
 	}
 	root.st.st_ino = 1;
@@ -427,10 +535,28 @@ int main(int argc, char **argv)
 		return 1;
 	if (fuse_set_signal_handlers(se))
 		goto out;
-	if (fuse_session_mount(se, argv[1]))
+	if (fuse_session_mount(se, mnt))
 		goto out_signals;
+	uring.se = se;
+	if (want_uring && fuse_session_custom_io(se, &uring_io, fuse_session_fd(se))) {
+		fprintf(stderr, "fusefloor: libfuse took no custom I/O: no io_uring\n");
+		fuse_session_unmount(se);
+		goto out_signals;
+	}
 	ret = fuse_session_loop(se) ? 1 : 0;
 	fuse_session_unmount(se);
+	if (want_uring) {
+		/* the connection is gone: the queues' commands end with it */
+		ring_stop(uring.ring);
+		if (uring.ring)
+			fprintf(stderr, "fusefloor: io_uring: %u queues, %llu requests\n",
+				uring.stats.ring_queues,
+				(unsigned long long)uring.stats.ring_requests);
+		else
+			fprintf(stderr, "fusefloor: io_uring: %s\n", uring.offered ?
+				"the queues could not be set up" :
+				"the kernel did not offer it (Linux >= 6.14, /sys/module/fuse/parameters/enable_uring)");
+	}
 out_signals:
 	fuse_remove_signal_handlers(se);
 out:

@@ -13,7 +13,19 @@
 #ifndef HK_FS_ABI_H
 #define HK_FS_ABI_H
 
+#include <stdint.h>
 #include <linux/fuse.h>
+
+/* INIT: the request's fields up to flags2 (protocol 7.36), and where
+ * flags and flags2 sit in libfuse's reply (struct fuse_init_out) */
+struct abi_init_in {
+	uint32_t major, minor, max_readahead, flags, flags2;
+};
+
+#define ABI_INIT_OUT_FLAGS	12
+#define ABI_INIT_OUT_FLAGS2	32
+#define ABI_INIT_EXT		(1U << 30)	/* flags: flags2 is valid */
+#define ABI_OVER_IO_URING2	(1U << 9)	/* flags2: FUSE_OVER_IO_URING */
 
 /* A notice (unique 0) whose error field is this code: every cached name
  * is revalidated at its next use (protocol 7.44, Linux 6.16) */

@@ -44,23 +44,15 @@
 #include "ring.h"
 #include "watch.h"
 
-#define PT_INIT_EXT		(1U << 30)	/* flags: flags2 is valid */
 #define PT_PASSTHROUGH2		(1U << 5)	/* flags2: FUSE_PASSTHROUGH */
 #define PT_ALLOW_MMAP2		(1U << 4)	/* flags2: FUSE_DIRECT_IO_ALLOW_MMAP */
-#define PT_OVER_IO_URING2	(1U << 9)	/* flags2: FUSE_OVER_IO_URING */
 #define PT_WRITEBACK_CACHE	(1U << 16)	/* flags */
 #define PT_KILLPRIV_V2		(1U << 28)	/* flags: FUSE_HANDLE_KILLPRIV_V2 */
 #define PT_FOPEN_DIRECT_IO	(1U << 0)
 #define PT_FOPEN_KEEP_CACHE	(1U << 1)
 #define PT_FOPEN_PASSTHROUGH	(1U << 7)
 
-struct pt_init_in {
-	uint32_t major, minor, max_readahead, flags, flags2;
-};
-
-/* struct fuse_init_out up to max_stack_depth */
-#define PT_INIT_OUT_FLAGS	12
-#define PT_INIT_OUT_FLAGS2	32
+/* struct fuse_init_out: max_stack_depth, after flags2 (abi.h) */
 #define PT_INIT_OUT_DEPTH	36
 
 struct pt_open_out {
@@ -171,17 +163,16 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 	if (pt_reading && (n < (ssize_t)sizeof(*h) || !pt_quick(h->opcode)))
 		pt_reader_pass(ctx);
 
-	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct pt_init_in)) &&
+	if (n >= (ssize_t)(sizeof(*h) + sizeof(struct abi_init_in)) &&
 	    h->opcode == FUSE_INIT) {
-		const struct pt_init_in *in = (const void *)(h + 1);
+		const struct abi_init_in *in = (const void *)(h + 1);
 
 		ctx->kernel_passthrough = in->minor >= 40 &&
-					  (in->flags & PT_INIT_EXT) &&
+					  (in->flags & ABI_INIT_EXT) &&
 					  (in->flags2 & PT_PASSTHROUGH2);
 		ctx->kernel_killpriv_v2 = (in->flags & PT_KILLPRIV_V2) != 0;
-		ctx->kernel_uring = (in->flags & PT_INIT_EXT) &&
-				    (in->flags2 & PT_OVER_IO_URING2);
-		ctx->kernel_allow_mmap = (in->flags & PT_INIT_EXT) &&
+		ctx->kernel_uring = ring_offered(buf, n);
+		ctx->kernel_allow_mmap = (in->flags & ABI_INIT_EXT) &&
 					 (in->flags2 & PT_ALLOW_MMAP2);
 		pt_reply_init = true;
 	}
@@ -206,9 +197,9 @@ static bool pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
 		return false;
 	}
 	out = iov[1].iov_base;
-	memcpy(&flags, out + PT_INIT_OUT_FLAGS, sizeof(flags));
-	memcpy(&flags2, out + PT_INIT_OUT_FLAGS2, sizeof(flags2));
-	flags |= PT_INIT_EXT;
+	memcpy(&flags, out + ABI_INIT_OUT_FLAGS, sizeof(flags));
+	memcpy(&flags2, out + ABI_INIT_OUT_FLAGS2, sizeof(flags2));
+	flags |= ABI_INIT_EXT;
 	if (pt) {
 		flags &= ~PT_WRITEBACK_CACHE;
 		if (ctx->kernel_killpriv_v2) {
@@ -218,16 +209,14 @@ static bool pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
 		flags2 |= PT_PASSTHROUGH2;
 		memcpy(out + PT_INIT_OUT_DEPTH, &depth, sizeof(depth));
 	}
-	if (uring)
-		flags2 |= PT_OVER_IO_URING2;
 	/* a shared mapping of a direct_io file (every file in mode none)
 	 * works as natively, through the page cache, instead of failing
 	 * with ENODEV */
 	if (ctx->kernel_allow_mmap)
 		flags2 |= PT_ALLOW_MMAP2;
-	memcpy(out + PT_INIT_OUT_FLAGS, &flags, sizeof(flags));
-	memcpy(out + PT_INIT_OUT_FLAGS2, &flags2, sizeof(flags2));
-	return uring;
+	memcpy(out + ABI_INIT_OUT_FLAGS, &flags, sizeof(flags));
+	memcpy(out + ABI_INIT_OUT_FLAGS2, &flags2, sizeof(flags2));
+	return uring && ring_ask(iov, count);
 }
 
 static void pt_amend_open(struct iovec *iov, int count)

@@ -59,10 +59,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
 #include "abi.h"
 #include "clock.h"
 #include "log.h"
 #include "ring.h"
+#include "stats.h"
 
 #define RING_CMD_REGISTER		1
 #define RING_CMD_COMMIT_AND_FETCH	2
@@ -141,6 +145,45 @@ struct ring {
 
 /* The entry this thread serves now: its reply goes to the ring. */
 static __thread struct ring_entry *ring_current;
+
+/**
+ * ring_offered() - whether a request read from /dev/fuse is an INIT that
+ * offers FUSE over io_uring (Linux >= 6.14 with the module's enable_uring)
+ * @buf, @len:	the request, as read(2) gave it
+ */
+bool ring_offered(const void *buf, ssize_t len)
+{
+	const struct fuse_in_header *h = buf;
+	struct abi_init_in in;
+
+	if (len < (ssize_t)(sizeof(*h) + sizeof(in)) || h->opcode != FUSE_INIT)
+		return false;
+	memcpy(&in, h + 1, sizeof(in));
+	return (in.flags & ABI_INIT_EXT) && (in.flags2 & ABI_OVER_IO_URING2);
+}
+
+/**
+ * ring_ask() - make libfuse's INIT reply ask for FUSE over io_uring
+ * @iov, @count:	the reply, as libfuse gives it to writev
+ *
+ * Return: false when the reply is too short to carry flags2
+ */
+bool ring_ask(struct iovec *iov, int count)
+{
+	uint8_t *out;
+	uint32_t flags, flags2;
+
+	if (count < 2 || iov[1].iov_len < ABI_INIT_OUT_FLAGS2 + sizeof(flags2))
+		return false;
+	out = iov[1].iov_base;
+	memcpy(&flags, out + ABI_INIT_OUT_FLAGS, sizeof(flags));
+	memcpy(&flags2, out + ABI_INIT_OUT_FLAGS2, sizeof(flags2));
+	flags |= ABI_INIT_EXT;
+	flags2 |= ABI_OVER_IO_URING2;
+	memcpy(out + ABI_INIT_OUT_FLAGS, &flags, sizeof(flags));
+	memcpy(out + ABI_INIT_OUT_FLAGS2, &flags2, sizeof(flags2));
+	return true;
+}
 
 /* Possible CPUs, as the kernel counts its queues (num_possible_cpus) */
 static unsigned int ring_possible_cpus(void)

@@ -5,13 +5,17 @@
 #ifndef HK_FS_RING_H
 #define HK_FS_RING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "fs.h"
-
+struct fuse_session;
 struct ring;
+struct stats;
+
+bool ring_offered(const void *buf, ssize_t len);
+bool ring_ask(struct iovec *iov, int count);
 
 struct ring *ring_start(struct fuse_session *se, int dev_fd, size_t max_io,
 			struct stats *stats);

@@ -4,7 +4,8 @@
 # bench-floors.sh - the two floors the benchmarks measure against do what
 # bench/fs and bench/net ask of them, so that a floor's figure is the
 # floor's and not a failure's: bench/fusefloor makes, finds, lists and
-# removes files (the metadata rows' work) and refuses data; bench/tapfloor
+# removes files (the metadata rows' work) and refuses data, through
+# /dev/fuse and over io_uring where the kernel offers it; bench/tapfloor
 # carries ping and TCP both ways between two namespaces, and its TAPs go
 # when it ends.  Timings are never checked here.
 
@@ -19,22 +20,31 @@ META="$HK_BUILDDIR/bench/fsmeta"
 # netlib's exit trap deletes the namespaces; the mounts go first
 netns_cleanup_more() { fs_cleanup; }
 
-# ---- fusefloor
-m="$T/m"
-mkdir -p "$m"
-"$FLOOR" "$m" 2>"$T/fusefloor.log" &
-pid=$!
-track "$pid"
-if wait_mount "$m" "$pid"; then
-	mkdir "$m/meta"
-	check "fusefloor: fsmeta creates, stats and unlinks 3000 files" "$META" "$m/meta" 3000
-	check "fusefloor: and the directory is empty after" test -z "$(ls -A "$m/meta")"
-	check "fusefloor: an empty directory is removed" rmdir "$m/meta"
+# ---- fusefloor, through /dev/fuse and over io_uring
 
-	check "fusefloor: fsmeta -k makes a tree of 3000 files" "$META" -k "$m/tree" 3000
+# floor_checks NAME [--io-uring]: the floor's work, on a mount of its own
+floor_checks() {
+	f=$1
+	shift
+	m="$T/m$#"
+	mkdir -p "$m"
+	"$FLOOR" "$@" "$m" 2>"$T/fusefloor$#.log" &
+	pid=$!
+	track "$pid"
+	if ! wait_mount "$m" "$pid"; then
+		ok 1 "$f: mounts"
+		diag_lines <"$T/fusefloor$#.log"
+		return
+	fi
+	mkdir "$m/meta"
+	check "$f: fsmeta creates, stats and unlinks 3000 files" "$META" "$m/meta" 3000
+	check "$f: and the directory is empty after" test -z "$(ls -A "$m/meta")"
+	check "$f: an empty directory is removed" rmdir "$m/meta"
+
+	check "$f: fsmeta -k makes a tree of 3000 files" "$META" -k "$m/tree" 3000
 	n=$(find "$m/tree" | wc -l)
-	check "fusefloor: find lists the tree whole (3101 entries: $n)" test "$n" -eq 3101
-	check "fusefloor: du walks it" du -s "$m/tree"
+	check "$f: find lists the tree whole (3101 entries: $n)" test "$n" -eq 3101
+	check "$f: du walks it" du -s "$m/tree"
 
 	# a directory listed in many chunks, once each, while it shrinks
 	mkdir "$m/big"
@@ -47,25 +57,35 @@ if wait_mount "$m" "$pid"; then
 	n=$(grep -c '^file-' "$T/big.ls")
 	d=$(sort "$T/big.ls" | uniq -d | wc -l)
 	ok "$([ "$n" -eq 1500 ] && [ "$d" -eq 0 ] && echo 0 || echo 1)" \
-		"fusefloor: a directory of 1500 entries lists each once ($n, $d twice)"
+		"$f: a directory of 1500 entries lists each once ($n, $d twice)"
 	# the errors, as tests/fsops names them
 	: >"$m/f"
 	printf 'rmdir big\nopen f creat,excl,wronly\nwrite f data\n' | "$OPS" "$m" >"$T/errs"
-	check "fusefloor: a directory with entries is not removed (ENOTEMPTY)" \
+	check "$f: a directory with entries is not removed (ENOTEMPTY)" \
 		grep -qx '1 rmdir: ENOTEMPTY' "$T/errs" || diag_lines <"$T/errs"
-	check "fusefloor: an exclusive create of a name that is there fails (EEXIST)" \
+	check "$f: an exclusive create of a name that is there fails (EEXIST)" \
 		grep -qx '2 open: EEXIST' "$T/errs"
 	# which errno is the kernel's: ENOSYS from the server, or EIO
-	check "fusefloor: a write fails: the floor has no data" grep -q '^3 write: E' "$T/errs"
-	check "fusefloor: rm -r removes the files and the directories" rm -r "$m/tree" "$m/big" "$m/f"
-	check "fusefloor: nothing is left" test -z "$(ls -A "$m")"
+	check "$f: a write fails: the floor has no data" grep -q '^3 write: E' "$T/errs"
+	check "$f: rm -r removes the files and the directories" rm -r "$m/tree" "$m/big" "$m/f"
+	check "$f: nothing is left" test -z "$(ls -A "$m")"
 
 	umount "$m"
 	wait_gone "$pid"
-	ok $? "fusefloor: exits on unmount"
+	ok $? "$f: exits on unmount"
+}
+
+floor_checks fusefloor
+if uring_on; then
+	floor_checks "fusefloor --io-uring" --io-uring
+	# the requests above came over the queues, not through /dev/fuse:
+	# each of the 6000 files of fsmeta was made and removed over them
+	q=$(sed -n 's/^fusefloor: io_uring: \([0-9]*\) queues, \([0-9]*\) requests$/\1 \2/p' "$T/fusefloor1.log")
+	ok "$(set -- $q; [ "${1:-0}" -ge 1 ] && [ "${2:-0}" -ge 12000 ] && echo 0 || echo 1)" \
+		"fusefloor --io-uring: its requests came over io_uring (queues, requests: ${q:-none})" ||
+		diag_lines <"$T/fusefloor1.log"
 else
-	ok 1 "fusefloor: mounts"
-	diag_lines <"$T/fusefloor.log"
+	diag "no io_uring run of fusefloor: $uring_why"
 fi
 
 # ---- tapfloor
