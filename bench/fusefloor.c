@@ -48,7 +48,10 @@
 
 #define TIMEOUT		86400.0
 #define BUCKETS		(1u << 18)
-#define MAX_IO		(1u << 20)	/* libfuse's max_write, max_pages */
+/* a ring entry's room for a payload: the kernel wants the larger of
+ * max_write and max_pages pages, which libfuse 3.14 sets to its buffer
+ * less a page, 1 MiB */
+#define MAX_IO		(1u << 20)
 
 struct node {
 	struct node *hnext;		/* in its (parent, name) bucket */
