@@ -469,7 +469,7 @@ static struct {
 static ssize_t uring_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct ring *r = __atomic_load_n(&uring.ring, __ATOMIC_ACQUIRE);
-	ssize_t n = r ? ring_dev_read(r, fd, buf, len) : read(fd, buf, len);
+	ssize_t n = ring_dev_read(r, fd, buf, len);
 
 	(void)userdata;
 	if (n >= (ssize_t)sizeof(struct fuse_in_header) &&
@@ -490,10 +490,7 @@ static ssize_t uring_writev(int fd, struct iovec *iov, int count, void *userdata
 		uring.init_reply = false;
 		start = uring.offered && ring_ask(iov, count);
 	}
-	n = ring_reply(iov, count);
-	if (n >= 0)
-		return n;
-	n = writev(fd, iov, count);
+	n = ring_writev(fd, iov, count);
 	/* the kernel takes the queues' registrations once INIT is answered */
 	if (start && n >= 0) {
 		locking = true;

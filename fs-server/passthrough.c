@@ -158,7 +158,7 @@ static ssize_t pt_read(int fd, void *buf, size_t len, void *userdata)
 
 	if (one)
 		pt_reader_take();
-	n = ring ? ring_dev_read(ring, fd, buf, len) : read(fd, buf, len);
+	n = ring_dev_read(ring, fd, buf, len);
 	/* an error (the session's end) is for every worker to see */
 	if (pt_reading && (n < (ssize_t)sizeof(*h) || !pt_quick(h->opcode)))
 		pt_reader_pass(ctx);
@@ -250,10 +250,7 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 		pt_amend_open(iov, count);
 		pt_reply_backing = 0;
 	}
-	n = ring_reply(iov, count);
-	if (n >= 0)
-		return n;
-	n = writev(fd, iov, count);
+	n = ring_writev(fd, iov, count);
 	/* the kernel takes io_uring registrations once INIT is answered */
 	if (uring && n >= 0) {
 		__atomic_store_n(&ctx->ring, ring_start(ctx->se, fd, FS_MAX_IO, &ctx->stats),

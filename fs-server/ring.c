@@ -26,7 +26,7 @@
  * headers back in front of it, and libfuse's fuse_session_process_buf()
  * sees the request as read(2) would have given it.  Its reply comes to
  * the custom writev hook (passthrough.c), which hands it to
- * ring_reply() when the thread is serving a ring entry.
+ * ring_writev(), which puts it in the ring entry the thread serves.
  *
  * A request that may wait for long (SETLKW: a lock held by someone else)
  * would hold up its whole queue; it is served on a thread of its own,
@@ -255,16 +255,9 @@ static void ring_fail(struct ring_entry *e, int32_t error)
 	e->replied = true;
 }
 
-/**
- * ring_reply() - the reply of the request this thread serves, if it is one
- * from the ring
- * @iov:	the reply as libfuse gives it to writev: fuse_out_header first
- * @count:	the number of pieces
- *
- * Return: the reply's length when it went to the ring entry, or -1 when
- * this thread serves no ring entry (the reply goes to /dev/fuse)
- */
-ssize_t ring_reply(const struct iovec *iov, int count)
+/* The reply of the request this thread serves, if it is one from the
+ * ring: its length, or -1 when it is not (it goes to /dev/fuse). */
+static ssize_t ring_reply(const struct iovec *iov, int count)
 {
 	struct ring_entry *e = ring_current;
 	size_t off = 0, len = iov[0].iov_len;
@@ -290,6 +283,22 @@ ssize_t ring_reply(const struct iovec *iov, int count)
 	}
 	e->hdr.payload_sz = (uint32_t)off;
 	return (ssize_t)len;
+}
+
+/**
+ * ring_writev() - send a reply libfuse composed: to the ring entry this
+ * thread serves, when it serves one, else to /dev/fuse
+ * @fd:		/dev/fuse
+ * @iov:	the reply as libfuse gives it to writev: fuse_out_header first
+ * @count:	the number of pieces
+ *
+ * Return: as writev(2)
+ */
+ssize_t ring_writev(int fd, const struct iovec *iov, int count)
+{
+	ssize_t n = ring_reply(iov, count);
+
+	return n >= 0 ? n : writev(fd, iov, count);
 }
 
 /* Hand @e's request to libfuse as read(2) would have; on this thread. */
@@ -581,13 +590,13 @@ static void ring_dev_turn_end(void *arg)
 }
 
 /**
- * ring_dev_read() - read a request from /dev/fuse while the queues run
- * @r:		the ring
+ * ring_dev_read() - read a request from /dev/fuse
+ * @r:		the ring, or NULL before the queues run: then a plain read(2)
  * @fd:		/dev/fuse
  * @buf, @len:	as read(2)
  *
- * One reader at a time, and none within RING_FORGET_REST_NS of a FORGET
- * (see the top of this file).  libfuse ends its workers with
+ * While the queues run, one reader at a time, and none within
+ * RING_FORGET_REST_NS of a FORGET (see the top of this file).  libfuse ends its workers with
  * pthread_cancel(): the wait for the turn, the rest and the read are all
  * cancellation points, and a cancelled reader hands the turn on.
  *
@@ -599,6 +608,8 @@ ssize_t ring_dev_read(struct ring *r, int fd, void *buf, size_t len)
 	struct timespec until;
 	ssize_t n;
 
+	if (!r)
+		return read(fd, buf, len);
 	if (sem_wait(&r->dev_turn))
 		return -1;	/* EINTR: libfuse reads again */
 	pthread_cleanup_push(ring_dev_turn_end, r);

@@ -20,7 +20,7 @@ bool ring_ask(struct iovec *iov, int count);
 struct ring *ring_start(struct fuse_session *se, int dev_fd, size_t max_io,
 			struct stats *stats);
 void ring_stop(struct ring *r);
-ssize_t ring_reply(const struct iovec *iov, int count);
+ssize_t ring_writev(int fd, const struct iovec *iov, int count);
 ssize_t ring_dev_read(struct ring *r, int fd, void *buf, size_t len);
 
 #endif /* HK_FS_RING_H */
