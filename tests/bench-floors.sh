@@ -22,18 +22,18 @@ netns_cleanup_more() { fs_cleanup; }
 
 # ---- fusefloor, through /dev/fuse and over io_uring
 
-# floor_checks NAME [--io-uring]: the floor's work, on a mount of its own
+# floor_checks TAG NAME [--io-uring]: the floor's work, on a mount of its
+# own ($T/m-TAG), its stderr in $T/floor-TAG.log
 floor_checks() {
-	f=$1
-	shift
-	m="$T/m$#"
+	m="$T/m-$1" log="$T/floor-$1.log" f=$2
+	shift 2
 	mkdir -p "$m"
-	"$FLOOR" "$@" "$m" 2>"$T/fusefloor$#.log" &
+	"$FLOOR" "$@" "$m" 2>"$log" &
 	pid=$!
 	track "$pid"
 	if ! wait_mount "$m" "$pid"; then
 		ok 1 "$f: mounts"
-		diag_lines <"$T/fusefloor$#.log"
+		diag_lines <"$log"
 		return
 	fi
 	mkdir "$m/meta"
@@ -75,15 +75,15 @@ floor_checks() {
 	ok $? "$f: exits on unmount"
 }
 
-floor_checks fusefloor
+floor_checks dev fusefloor
 if uring_on; then
-	floor_checks "fusefloor --io-uring" --io-uring
+	floor_checks uring "fusefloor --io-uring" --io-uring
 	# the requests above came over the queues, not through /dev/fuse:
 	# each of the 6000 files of fsmeta was made and removed over them
-	q=$(sed -n 's/^fusefloor: io_uring: \([0-9]*\) queues, \([0-9]*\) requests$/\1 \2/p' "$T/fusefloor1.log")
+	q=$(sed -n 's/^fusefloor: io_uring: \([0-9]*\) queues, \([0-9]*\) requests$/\1 \2/p' "$T/floor-uring.log")
 	ok "$(set -- $q; [ "${1:-0}" -ge 1 ] && [ "${2:-0}" -ge 12000 ] && echo 0 || echo 1)" \
 		"fusefloor --io-uring: its requests came over io_uring (queues, requests: ${q:-none})" ||
-		diag_lines <"$T/fusefloor1.log"
+		diag_lines <"$T/floor-uring.log"
 else
 	diag "no io_uring run of fusefloor: $uring_why"
 fi
