@@ -21,8 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/file.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -297,6 +300,87 @@ static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
 }
 
 /*
+ * A truncation by a user other than root of a file with setuid or setgid
+ * bits is made by the worker as the caller's would be: without
+ * CAP_FSETID, and in the caller's groups, which decide whether a setgid
+ * bit without group execute goes (setattr_should_drop_sgid()).  Then the
+ * file system under us clears what it clears for the caller, by rules of
+ * its own where it has them: XFS keeps both bits when truncate(2) leaves
+ * an empty file empty, where ext4 and btrfs clear them.  The
+ * credentials are the thread's own (capset(2), setfsgid(2) and the
+ * system call setgroups(2), where glibc's wrapper would change every
+ * thread's), and are put back before the worker does anything else.
+ */
+#define OPS_MAX_GROUPS 64
+
+struct ops_cred {
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	gid_t fsgid;
+	int ngroups;
+	gid_t groups[OPS_MAX_GROUPS];
+};
+
+/* Put back the credentials @s saved: a worker left as a caller would
+ * serve the next requests with the wrong rights, so it cannot go on. */
+static void ops_cred_restore(const struct ops_cred *s, bool groups)
+{
+	if ((groups && syscall(SYS_setgroups, (size_t)s->ngroups, s->groups)) ||
+	    (setfsgid(s->fsgid), setfsgid((gid_t)-1) != (int)s->fsgid) ||
+	    syscall(SYS_capset, &s->hdr, s->caps)) {
+		err("cannot take back the server's credentials after a truncation as its caller");
+		abort();
+	}
+}
+
+/* Become the caller of @req for a truncation, saving ours in @s.
+ * Return: false, with nothing changed, where that cannot be done (more
+ * than OPS_MAX_GROUPS groups; setgroups(2) denied in a user namespace). */
+static bool ops_cred_caller(fuse_req_t req, struct ops_cred *s)
+{
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	gid_t gid = fuse_req_ctx(req)->gid, groups[OPS_MAX_GROUPS];
+	int n = fuse_req_getgroups(req, OPS_MAX_GROUPS, groups);
+
+	s->hdr = (struct __user_cap_header_struct){ _LINUX_CAPABILITY_VERSION_3, 0 };
+	s->ngroups = getgroups(OPS_MAX_GROUPS, s->groups);
+	if (n < 0 || n > OPS_MAX_GROUPS || s->ngroups < 0 ||
+	    syscall(SYS_capget, &s->hdr, s->caps))
+		return false;
+	memcpy(caps, s->caps, sizeof(caps));
+	caps[CAP_TO_INDEX(CAP_FSETID)].effective &= ~CAP_TO_MASK(CAP_FSETID);
+	if (syscall(SYS_capset, &s->hdr, caps))
+		return false;
+	s->fsgid = (gid_t)setfsgid(gid);
+	if (setfsgid((gid_t)-1) != (int)gid || syscall(SYS_setgroups, (size_t)n, groups)) {
+		ops_cred_restore(s, false);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Truncate the file open at @fd (or at @path, @fd -1) to @size for the
+ * caller of @req, clearing setuid and setgid as the file system under us
+ * does for the caller (above) where @sxid says the file has either, else
+ * as ops_kill_suid() does.  Return: 0 or -errno.
+ */
+static int ops_truncate(fuse_req_t req, int fd, const char *path, off_t size,
+			bool sxid)
+{
+	struct ops_cred cred;
+	bool as_caller = sxid && fuse_req_ctx(req)->uid != 0 &&
+			 ops_cred_caller(req, &cred);
+	int ret = (fd >= 0 ? ftruncate(fd, size) : truncate(path, size)) ? -errno : 0;
+
+	if (as_caller)
+		ops_cred_restore(&cred, true);
+	else if (!ret)
+		ops_kill_suid(req, fd, path);
+	return ret;
+}
+
+/*
  * Whether process @pid has a file open for writing whose inode number is
  * @ino: 1, 0, or -1 where its /proc/PID/fdinfo cannot be read.  Files
  * through the mount show the inode numbers of SOURCE.
@@ -378,13 +462,14 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	int ret = 0, fd = inode_path(in, path);
 	bool empty = !(valid & ~FUSE_SET_ATTR_CTIME);	/* chown(f, -1, -1) */
 	bool owner = valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID);
-	bool sxid = false;	/* st: a file whose bits a chown may clear */
+	bool size = valid & FUSE_SET_ATTR_SIZE;
+	bool sxid = false;	/* st: a file whose bits a chown or truncate may clear */
 
 	if (fd < 0) {
 		ret = fd;
 		goto out_err;
 	}
-	if ((empty || owner) && in->type != S_IFDIR && in->type != S_IFLNK) {
+	if ((empty || owner || size) && in->type != S_IFDIR && in->type != S_IFLNK) {
 		ret = ops_stat(fd, &st);
 		if (ret)
 			goto out_err;
@@ -392,6 +477,15 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		if (sxid && empty && (ret = ops_chown_clear(req, in, path, &st, false)))
 			goto out_err;
 	}
+	/*
+	 * Without KILLPRIV_V2 the kernel sends with a truncation the mode
+	 * it would have after FUSE's own clearing (no call sets both): the
+	 * truncation clears what the source clears instead (ops_truncate()).
+	 */
+	if (size && sxid && fuse_req_ctx(req)->uid != 0 && (valid & FUSE_SET_ATTR_MODE) &&
+	    ((attr->st_mode ^ st.st_mode) & 07777 & ~(mode_t)(S_ISUID | S_ISGID)) == 0 &&
+	    (attr->st_mode & ~st.st_mode & 07777) == 0)
+		valid &= ~FUSE_SET_ATTR_MODE;
 
 	if (valid & FUSE_SET_ATTR_MODE) {
 		if (in->type == S_IFLNK)
@@ -416,19 +510,11 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		    (ret = ops_chown_clear(req, in, path, &st, true)))
 			goto out_err;
 	}
-	if (valid & FUSE_SET_ATTR_SIZE) {
-		if (fi ? ftruncate((int)fi->fh, attr->st_size) :
-			 truncate(path, attr->st_size)) {
-			ret = -errno;
-			goto out_err;
-		}
-		/*
-		 * With KILLPRIV_V2 the kernel no longer asks for the mode;
-		 * without, it asks for what FUSE knows, not the setgid bit
-		 * of a caller outside the file's group.
-		 */
-		ops_kill_suid(req, fi ? (int)fi->fh : -1, path);
-	}
+	/* the setuid and setgid bits go as the source clears them; with
+	 * KILLPRIV_V2 the kernel leaves them to us */
+	if (size && (ret = ops_truncate(req, fi ? (int)fi->fh : -1, path,
+					attr->st_size, sxid)))
+		goto out_err;
 	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
 		struct timespec tv[2] = {
 			{ .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT },
