@@ -11,6 +11,8 @@
 #
 #   HK_FS_SEEDS="1 2 3"  the seeds (default: four fixed ones)
 #   HK_FS_OPS=N          operations per script (default 4000)
+#   HK_FS_RUNS="none"    the runs (default: all of those below that this
+#                        kernel can do)
 #
 # A failing seed is reported with the command that replays it.
 
@@ -24,9 +26,8 @@ count=${HK_FS_OPS:-4000}
 # none, cache, passthrough, and none over io_uring where the kernel has
 # it; mountlocks: passthrough with the locks kept by the kernel;
 # onereader: passthrough with --readers one
-uring=uring
-uring_on || { uring=; diag "no io_uring run: $uring_why"; }
-for run in none cache passthrough $uring mountlocks onereader; do
+pick_runs none cache passthrough uring mountlocks onereader
+for run in $runs; do
 	run_args "$run"
 	for seed in $seeds; do
 		d="$T/$run-$seed"

@@ -121,6 +121,19 @@ uring_on() {
 	fi
 	uring_mine=1
 }
+
+# pick_runs RUN...: $runs, the runs of a script: $HK_FS_RUNS where the
+# caller set it, else those given; uring only where the kernel has it
+pick_runs() {
+	runs=
+	for _r in ${HK_FS_RUNS:-$*}; do
+		if [ "$_r" = uring ] && ! uring_on; then
+			diag "no io_uring run: $uring_why"
+			continue
+		fi
+		runs="$runs $_r"
+	done
+}
 trap fs_cleanup EXIT
 trap 'exit 1' INT TERM
 

@@ -1,0 +1,80 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# fs-sources.sh - hk-fs-server behaves like the file system under it,
+# whichever that is: tests/fs-ops.sh and tests/fs-random.sh again, with
+# their plain directory and SOURCE side by side on a btrfs and on an XFS,
+# each made for the test in a file of 1 GiB (sparse) and mounted by loop.
+# The other tests run on the file system of $TMPDIR (ext4 on our
+# machines).  Each script's run is one result here; a failure shows the
+# lines of the script that failed, with their diagnostics.
+#
+#   HK_FS_SOURCES="btrfs xfs"   the kinds (default: both)
+#
+# Which runs (tests/fslib.sh run_args) on which kind:
+# - the script of operations: none, cache and passthrough on each;
+# - the random scripts (two seeds): none, cache and passthrough on btrfs;
+#   none and passthrough on XFS.  XFS answers SEEK_DATA and SEEK_HOLE
+#   over an unwritten or delayed-allocation extent by what of it is in
+#   its page cache, and in cache mode the kernel's readahead through the
+#   mount reads more of a file than the caller did, so there the answers
+#   differ from those on a plain directory without any fault of the
+#   server's: after `sync` and dropping the caches both say the same.
+
+. "${HK_SRCDIR:-.}/tests/lib.sh"
+. "$HK_SRCDIR/tests/fslib.sh"
+
+# KIND IMG DIR: a new KIND file system in IMG, mounted by loop on DIR
+make_fs() {
+	truncate -s 1G "$2" || return 1
+	case $1 in
+	btrfs) mkfs.btrfs -q -f "$2" ;;
+	xfs) mkfs.xfs -q -f "$2" ;;
+	*) return 1 ;;
+	esac >"$2.mkfs" 2>&1 || return 1
+	mkdir -p "$3" && mount -o loop "$2" "$3" && chmod 1777 "$3"
+}
+
+# KIND SCRIPT RUNS [VAR=VALUE...]: tests/SCRIPT with $TMPDIR on KIND, as
+# one result
+again() {
+	_kind=$1 _script=$2 _runs=$3
+	shift 3
+	_out="$T/$_kind-${_script%.sh}.tap"
+	env TMPDIR="$T/$_kind" HK_FS_RUNS="$_runs" "$@" \
+		sh "$HK_SRCDIR/tests/$_script" >"$_out" 2>"$_out.err"
+	_st=$?
+	_ok=$(grep -c '^ok ' "$_out")
+	_bad=$(grep -c '^not ok ' "$_out")
+	[ "$_st" -eq 0 ] && [ "$_bad" -eq 0 ] && [ "$_ok" -gt 0 ]
+	ok $? "$_kind: $_script ($_runs): $_ok passed, $_bad failed, exit $_st" && return
+	# each failed line and the diagnostics after it
+	awk '/^not ok / { show = 1; print; next } /^(ok |1\.\.)/ { show = 0 }
+	     show' "$_out" | head -80 | diag_lines
+	tail -5 "$_out.err" | diag_lines
+}
+
+for kind in ${HK_FS_SOURCES:-btrfs xfs}; do
+	if ! command -v "mkfs.$kind" >/dev/null 2>&1; then
+		skip "$kind: the differential tests over SOURCE on $kind" "no mkfs.$kind (./quickstart installs it)"
+		continue
+	fi
+	if ! make_fs "$kind" "$T/$kind.img" "$T/$kind"; then
+		diag "$(cat "$T/$kind.img.mkfs" 2>/dev/null)"
+		skip "$kind: the differential tests over SOURCE on $kind" "cannot make and mount one by loop here"
+		continue
+	fi
+	check "$kind: mounted for the test" sh -c \
+		"[ \"\$(stat -f -c %T '$T/$kind')\" = '$kind' ]"
+
+	again "$kind" fs-ops.sh "none cache passthrough"
+	random_runs="none cache passthrough"
+	[ "$kind" = xfs ] && random_runs="none passthrough"
+	again "$kind" fs-random.sh "$random_runs" HK_FS_SEEDS="11 37"
+
+	umount "$T/$kind"
+	check "$kind: nothing of the tests left on it (unmounted)" \
+		sh -c "! grep -q ' $T/$kind ' /proc/self/mounts"
+done
+
+done_testing
