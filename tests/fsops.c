@@ -9,7 +9,8 @@
  * One operation a line; '#' starts a comment.  Paths are relative to DIR.
  * A token "%N" inside an argument expands to N 'x' characters (for name
  * and path length limits).  "as UID GID OP ..." runs OP in a child process
- * with those ids and no supplementary groups.  Each line prints
+ * with those ids and no supplementary groups; "GID,GROUP,..." gives it
+ * those supplementary groups.  Each line prints
  * "LINE OP: ok [details]" or "LINE OP: ERRNO_NAME".  Nothing printed
  * depends on inode numbers or on times the script did not set.  "proc K
  * UID GID" starts a process that keeps running; "@K OP ..." runs OP in
@@ -879,9 +880,20 @@ static int run(int argc, char **a, char *out, size_t outlen)
 #undef NEED
 }
 
-static int become(uid_t uid, gid_t gid)
+/* Become @uid with the groups of @gids: "GID[,GROUP...]", the group and
+ * the supplementary groups. */
+static int become(uid_t uid, const char *gids)
 {
-	return setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid);
+	gid_t groups[16];
+	size_t n = 0;
+	char *end;
+	gid_t gid = (gid_t)strtoul(gids, &end, 10);
+
+	while (*end == ',' && n < sizeof(groups) / sizeof(groups[0]))
+		groups[n++] = (gid_t)strtoul(end + 1, &end, 10);
+	if (*end)
+		return -1;
+	return setgroups(n, groups) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid);
 }
 
 
@@ -913,7 +925,7 @@ static void serve(FILE *in, FILE *out)
 	_exit(0);
 }
 
-static int proc_start(int k, uid_t uid, gid_t gid)
+static int proc_start(int k, uid_t uid, const char *gids)
 {
 	int down[2], up[2];
 	pid_t pid;
@@ -933,7 +945,7 @@ static int proc_start(int k, uid_t uid, gid_t gid)
 				fclose(procs[i].from);
 			}
 		}
-		if (become(uid, gid))
+		if (become(uid, gids))
 			_exit(255);
 		serve(fdopen(down[0], "r"), fdopen(up[1], "w"));
 	}
@@ -991,7 +1003,7 @@ static int run_as(int argc, char **a, char *out, size_t outlen)
 
 	if (argc < 4)
 		return EINVAL;
-	e = proc_start(AS_SLOT, (uid_t)atol(a[1]), (gid_t)atol(a[2]));
+	e = proc_start(AS_SLOT, (uid_t)atol(a[1]), a[2]);
 	if (e)
 		return e;
 	e = proc_run(AS_SLOT, argc - 3, a + 3, out, outlen);
@@ -1030,7 +1042,7 @@ int main(int argc, char **argv)
 			continue;
 		if (!strcmp(args[0], "proc")) {
 			e = n == 4 ? proc_start(script_slot(args[1]), (uid_t)atol(args[2]),
-						(gid_t)atol(args[3])) : EINVAL;
+						args[3]) : EINVAL;
 			out[0] = '\0';
 		} else if (args[0][0] == '@') {
 			e = n > 1 ? proc_run(script_slot(args[0] + 1), n - 1, args + 1,
