@@ -300,16 +300,19 @@ static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
 }
 
 /*
- * A truncation by a user other than root of a file with setuid or setgid
- * bits is made by the worker as the caller's would be: without
- * CAP_FSETID, and in the caller's groups, which decide whether a setgid
- * bit without group execute goes (setattr_should_drop_sgid()).  Then the
- * file system under us clears what it clears for the caller, by rules of
- * its own where it has them: XFS keeps both bits when truncate(2) leaves
- * an empty file empty, where ext4 and btrfs clear them.  The
- * credentials are the thread's own (capset(2), setfsgid(2) and the
- * system call setgroups(2), where glibc's wrapper would change every
- * thread's), and are put back before the worker does anything else.
+ * A change that may clear the setuid or setgid bit of a file, made by a
+ * user other than root, is made by the worker as the caller's would be:
+ * without CAP_FSETID, and in the caller's groups, which decide whether a
+ * setgid bit goes (in_group_or_capable()).  Then the file system under
+ * us clears what it clears for the caller, by rules of its own where it
+ * has them: XFS keeps both bits when truncate(2) leaves an empty file
+ * empty, where ext4, btrfs and tmpfs clear them; tmpfs drops setgid when an
+ * access ACL is removed, where ext4, XFS and btrfs keep it.  Such
+ * changes: a truncation (ops_truncate()), an access ACL set or removed
+ * (ops_setxattr(), ops_removexattr()).  The credentials are the thread's
+ * own (capset(2), setfsgid(2) and the system call setgroups(2), where
+ * glibc's wrapper would change every thread's), and are put back before
+ * the worker does anything else.
  */
 #define OPS_MAX_GROUPS 64
 
@@ -333,7 +336,7 @@ static void ops_cred_restore(const struct ops_cred *s, bool groups)
 	}
 }
 
-/* Become the caller of @req for a truncation, saving ours in @s.
+/* Become the caller of @req for such a change, saving ours in @s.
  * Return: false, with nothing changed, where that cannot be done (more
  * than OPS_MAX_GROUPS groups; setgroups(2) denied in a user namespace). */
 static bool ops_cred_caller(fuse_req_t req, struct ops_cred *s)
@@ -1315,14 +1318,16 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 }
 
 /*
- * @in's xattrs changed through the mount (@path); @acl: it was its access
- * ACL.  Return: 0, or an errno value.
+ * @in's xattrs changed through the mount (@path); @acl: its access ACL
+ * was set, as root.  Return: 0, or an errno value.
  *
  * Setting an access ACL sets the mode from it, and drops setgid where the
  * caller is not in the file's group (the kernel's
- * posix_acl_update_mode()).  We set it as root, who keeps the bit, and
- * libfuse 3.14 does not negotiate FUSE_SETXATTR_EXT, whose
- * FUSE_SETXATTR_ACL_KILL_SGID would say so: the check is ours.
+ * posix_acl_update_mode()).  It is set as the caller where it can be
+ * (ops_cred_caller()); where it was set as root, who keeps the bit,
+ * @acl says so, and the check is ours, as libfuse 3.14 does not
+ * negotiate FUSE_SETXATTR_EXT, whose FUSE_SETXATTR_ACL_KILL_SGID would
+ * carry the kernel's word on it.
  *
  * The kernel drops what it knows of the inode's attributes and ACLs
  * itself when we reply, so the fanotify event of the change is no news
@@ -1337,6 +1342,14 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
  * recorded.  A SETATTR needs none of this: its reply carries the new
  * attributes, so the kernel has no fetch for an invalidation to cross.
  */
+/* The caller of @req is not root, and the file at @path has setgid. */
+static bool ops_sgid_by_user(fuse_req_t req, const char *path)
+{
+	struct stat st;
+
+	return fuse_req_ctx(req)->uid != 0 && !stat(path, &st) && (st.st_mode & S_ISGID);
+}
+
 static int ops_xattr_changed(fuse_req_t req, struct inode *in, const char *path,
 			     bool acl)
 {
@@ -1361,11 +1374,17 @@ static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	char path[FS_PROC_PATH];
 	int fd = inode_path(in, path), err;
 
+	struct ops_cred cred;
+	bool acl = !strcmp(name, "system.posix_acl_access");
+	bool as_caller = fd >= 0 && acl && ops_sgid_by_user(req, path) &&
+			 ops_cred_caller(req, &cred);
+
 	watch_hold(ops_ctx(req));
 	err = fd < 0 ? -fd : setxattr(path, name, value, size, flags) ? errno : 0;
+	if (as_caller)
+		ops_cred_restore(&cred, true);
 	if (!err)
-		err = ops_xattr_changed(req, in, path,
-					!strcmp(name, "system.posix_acl_access"));
+		err = ops_xattr_changed(req, in, path, acl && !as_caller);
 	watch_release(ops_ctx(req));
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);
@@ -1377,8 +1396,14 @@ static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	char path[FS_PROC_PATH];
 	int fd = inode_path(in, path), err;
 
+	struct ops_cred cred;
+	bool as_caller = fd >= 0 && !strcmp(name, "system.posix_acl_access") &&
+			 ops_sgid_by_user(req, path) && ops_cred_caller(req, &cred);
+
 	watch_hold(ops_ctx(req));
 	err = fd < 0 ? -fd : removexattr(path, name) ? errno : 0;
+	if (as_caller)
+		ops_cred_restore(&cred, true);
 	if (!err)
 		err = ops_xattr_changed(req, in, path, false);
 	watch_release(ops_ctx(req));

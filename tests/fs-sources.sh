@@ -3,18 +3,19 @@
 #
 # fs-sources.sh - hk-fs-server behaves like the file system under it,
 # whichever that is: tests/fs-ops.sh and tests/fs-random.sh again, with
-# their plain directory and SOURCE side by side on a btrfs and on an XFS,
-# each made for the test in a file of 1 GiB (sparse) and mounted by loop.
+# their plain directory and SOURCE side by side on a tmpfs, a btrfs and
+# an XFS, the last two made for the test in a file of 1 GiB (sparse) and
+# mounted by loop.
 # The other tests run on the file system of $TMPDIR (ext4 on our
 # machines).  Each script's run is one result here; a failure shows the
 # lines of the script that failed, with their diagnostics.
 #
-#   HK_FS_SOURCES="btrfs xfs"   the kinds (default: both)
+#   HK_FS_SOURCES="tmpfs btrfs xfs"   the kinds (default: all three)
 #
 # Which runs (tests/fslib.sh run_args) on which kind:
 # - the script of operations: none, cache and passthrough on each;
-# - the random scripts (two seeds): none, cache and passthrough on btrfs;
-#   none and passthrough on XFS.  XFS answers SEEK_DATA and SEEK_HOLE
+# - the random scripts (two seeds): none, cache and passthrough on tmpfs
+#   and btrfs; none and passthrough on XFS.  XFS answers SEEK_DATA and SEEK_HOLE
 #   over an unwritten or delayed-allocation extent by what of it is in
 #   its page cache, and in cache mode the kernel's readahead through the
 #   mount reads more of a file than the caller did, so there the answers
@@ -24,15 +25,21 @@
 . "${HK_SRCDIR:-.}/tests/lib.sh"
 . "$HK_SRCDIR/tests/fslib.sh"
 
-# KIND IMG DIR: a new KIND file system in IMG, mounted by loop on DIR
+# KIND IMG DIR: a new KIND file system on DIR: a tmpfs, or one made in
+# the file IMG and mounted by loop
 make_fs() {
+	mkdir -p "$3"
+	if [ "$1" = tmpfs ]; then
+		mount -t tmpfs -o size=1g,mode=1777 hk-sources "$3" 2>"$2.mkfs"
+		return
+	fi
 	truncate -s 1G "$2" || return 1
 	case $1 in
 	btrfs) mkfs.btrfs -q -f "$2" ;;
 	xfs) mkfs.xfs -q -f "$2" ;;
 	*) return 1 ;;
 	esac >"$2.mkfs" 2>&1 || return 1
-	mkdir -p "$3" && mount -o loop "$2" "$3" && chmod 1777 "$3"
+	mount -o loop "$2" "$3" && chmod 1777 "$3"
 }
 
 # KIND SCRIPT RUNS [VAR=VALUE...]: tests/SCRIPT with $TMPDIR on KIND, as
@@ -54,14 +61,14 @@ again() {
 	tail -5 "$_out.err" | diag_lines
 }
 
-for kind in ${HK_FS_SOURCES:-btrfs xfs}; do
-	if ! command -v "mkfs.$kind" >/dev/null 2>&1; then
+for kind in ${HK_FS_SOURCES:-tmpfs btrfs xfs}; do
+	if [ "$kind" != tmpfs ] && ! command -v "mkfs.$kind" >/dev/null 2>&1; then
 		skip "$kind: the differential tests over SOURCE on $kind" "no mkfs.$kind (./quickstart installs it)"
 		continue
 	fi
 	if ! make_fs "$kind" "$T/$kind.img" "$T/$kind"; then
 		diag "$(cat "$T/$kind.img.mkfs" 2>/dev/null)"
-		skip "$kind: the differential tests over SOURCE on $kind" "cannot make and mount one by loop here"
+		skip "$kind: the differential tests over SOURCE on $kind" "cannot make and mount one here"
 		continue
 	fi
 	check "$kind: mounted for the test" sh -c \
