@@ -25,8 +25,8 @@
 #include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -331,7 +331,7 @@ static void ops_cred_restore(const struct ops_cred *s, bool groups)
 	if ((groups && syscall(SYS_setgroups, (size_t)s->ngroups, s->groups)) ||
 	    (setfsgid(s->fsgid), setfsgid((gid_t)-1) != (int)s->fsgid) ||
 	    syscall(SYS_capset, &s->hdr, s->caps)) {
-		err("cannot take back the server's credentials after a truncation as its caller");
+		err("cannot take back the server's credentials after a change made as its caller");
 		abort();
 	}
 }
@@ -1317,6 +1317,14 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	ops_query_xattr(req, ino, NULL, size);
 }
 
+/* The caller of @req is not root, and the file at @path has setgid. */
+static bool ops_sgid_by_user(fuse_req_t req, const char *path)
+{
+	struct stat st;
+
+	return fuse_req_ctx(req)->uid != 0 && !stat(path, &st) && (st.st_mode & S_ISGID);
+}
+
 /*
  * @in's xattrs changed through the mount (@path); @acl: its access ACL
  * was set, as root.  Return: 0, or an errno value.
@@ -1342,14 +1350,6 @@ static void ops_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
  * recorded.  A SETATTR needs none of this: its reply carries the new
  * attributes, so the kernel has no fetch for an invalidation to cross.
  */
-/* The caller of @req is not root, and the file at @path has setgid. */
-static bool ops_sgid_by_user(fuse_req_t req, const char *path)
-{
-	struct stat st;
-
-	return fuse_req_ctx(req)->uid != 0 && !stat(path, &st) && (st.st_mode & S_ISGID);
-}
-
 static int ops_xattr_changed(fuse_req_t req, struct inode *in, const char *path,
 			     bool acl)
 {
@@ -1373,13 +1373,12 @@ static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
 	int fd = inode_path(in, path), err;
-
+	bool acl = !strcmp(name, "system.posix_acl_access"), as_caller;
 	struct ops_cred cred;
-	bool acl = !strcmp(name, "system.posix_acl_access");
-	bool as_caller = fd >= 0 && acl && ops_sgid_by_user(req, path) &&
-			 ops_cred_caller(req, &cred);
 
 	watch_hold(ops_ctx(req));
+	as_caller = fd >= 0 && acl && ops_sgid_by_user(req, path) &&
+		    ops_cred_caller(req, &cred);
 	err = fd < 0 ? -fd : setxattr(path, name, value, size, flags) ? errno : 0;
 	if (as_caller)
 		ops_cred_restore(&cred, true);
@@ -1395,12 +1394,12 @@ static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
 	int fd = inode_path(in, path), err;
-
 	struct ops_cred cred;
-	bool as_caller = fd >= 0 && !strcmp(name, "system.posix_acl_access") &&
-			 ops_sgid_by_user(req, path) && ops_cred_caller(req, &cred);
+	bool as_caller;
 
 	watch_hold(ops_ctx(req));
+	as_caller = fd >= 0 && !strcmp(name, "system.posix_acl_access") &&
+		    ops_sgid_by_user(req, path) && ops_cred_caller(req, &cred);
 	err = fd < 0 ? -fd : removexattr(path, name) ? errno : 0;
 	if (as_caller)
 		ops_cred_restore(&cred, true);
