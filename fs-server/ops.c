@@ -364,9 +364,10 @@ static bool ops_cred_caller(fuse_req_t req, struct ops_cred *s)
 
 /*
  * Truncate the file open at @fd (or at @path, @fd -1) to @size for the
- * caller of @req, clearing setuid and setgid as the file system under us
- * does for the caller (above) where @sxid says the file has either, else
- * as ops_kill_suid() does.  Return: 0 or -errno.
+ * caller of @req.  @sxid: the file has setuid or setgid, which go as the
+ * file system under us clears them for the caller (above), or where the
+ * worker cannot become the caller, as ops_kill_suid() says.
+ * Return: 0 or -errno.
  */
 static int ops_truncate(fuse_req_t req, int fd, const char *path, off_t size,
 			bool sxid)
@@ -378,7 +379,7 @@ static int ops_truncate(fuse_req_t req, int fd, const char *path, off_t size,
 
 	if (as_caller)
 		ops_cred_restore(&cred, true);
-	else if (!ret)
+	else if (!ret && sxid)
 		ops_kill_suid(req, fd, path);
 	return ret;
 }
@@ -466,13 +467,14 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	bool empty = !(valid & ~FUSE_SET_ATTR_CTIME);	/* chown(f, -1, -1) */
 	bool owner = valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID);
 	bool size = valid & FUSE_SET_ATTR_SIZE;
+	bool user = fuse_req_ctx(req)->uid != 0;
 	bool sxid = false;	/* st: a file whose bits a chown or truncate may clear */
 
 	if (fd < 0) {
 		ret = fd;
 		goto out_err;
 	}
-	if ((empty || owner || size) && in->type != S_IFDIR && in->type != S_IFLNK) {
+	if ((empty || owner || (size && user)) && in->type != S_IFDIR && in->type != S_IFLNK) {
 		ret = ops_stat(fd, &st);
 		if (ret)
 			goto out_err;
@@ -485,7 +487,7 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	 * it would have after FUSE's own clearing (no call sets both): the
 	 * truncation clears what the source clears instead (ops_truncate()).
 	 */
-	if (size && sxid && fuse_req_ctx(req)->uid != 0 && (valid & FUSE_SET_ATTR_MODE) &&
+	if (size && sxid && user && (valid & FUSE_SET_ATTR_MODE) &&
 	    ((attr->st_mode ^ st.st_mode) & 07777 & ~(mode_t)(S_ISUID | S_ISGID)) == 0 &&
 	    (attr->st_mode & ~st.st_mode & 07777) == 0)
 		valid &= ~FUSE_SET_ATTR_MODE;
