@@ -647,10 +647,15 @@ static bool watch_event(struct watch *w, const struct fanotify_event_metadata *e
 			todo.dir = todo.inode = fs_nodeid(w->ctx, m->in);
 			todo.name = name;
 		}
-	} else if ((ev->mask & ~FAN_ONDIR) == FAN_CLOSE_WRITE && ev->pid == w->self) {
-		/* the server closed a file it wrote for the kernel, which
-		 * knows what it wrote (any change of ours it does not know
-		 * of raises FAN_ATTRIB) */
+	} else if (!(ev->mask & ~(FAN_ONDIR | FAN_MODIFY | FAN_CLOSE_WRITE)) &&
+		   ev->pid == w->self) {
+		/* the server wrote, or closed a file it wrote, at the
+		 * kernel's request (a WRITE, a truncation, a fallocate, a
+		 * copy), and the kernel knows what it asked for: any change
+		 * of ours it does not know of raises FAN_ATTRIB.  Told of it,
+		 * it would fetch attributes it has; and a notice that crosses
+		 * the GETATTR of a permission check has the kernel check
+		 * against the mode it had before (ops_xattr_changed()) */
 	} else if (inode_stat(m->in, &st) || !watch_as_sent(m->in, &st)) {
 		todo.inode = fs_nodeid(w->ctx, m->in);
 		todo.data = m->in->type == S_IFREG &&

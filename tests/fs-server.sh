@@ -495,8 +495,8 @@ sys.exit(os.fstat(fd).st_nlink != 0)" "$1"
 
 # --- cache: what is written through the mount stays in the kernel's page
 # cache and reads back without a READ (the watcher sees the server's own
-# writes come back from SOURCE and must let them be), while a change made
-# behind the mount, of the same size, is still seen
+# writes come back from SOURCE and must let them be: no invalidation),
+# while a change made behind the mount, of the same size, is still seen
 s="$T/own-src"
 m="$T/mnt-own"
 mkdir -p "$s"
@@ -519,6 +519,10 @@ if serve "$m" --fast-path cache --stats "$T/own.json" "$s"; then
 	cached=$?
 	[ $differs -eq 1 ] && cached=1 && diag "cache: the file read back through the mount differs from SOURCE"
 	ok "$cached" "cache: 4 MiB written through the mount read back the same, from the page cache (no READ)"
+	# nor do the events of those writes, which the server made for the
+	# kernel, tell it to fetch the file's attributes again
+	check "cache: the server's own writes invalidated nothing ($(jq -c '{inval_inodes: .watch.inval_inodes, events: .watch.events}' "$T/own.json"))" \
+		jq -e '.watch.inval_inodes == 0 and .watch.events > 0' "$T/own.json"
 	python3 -c "import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY)
 os.pwrite(fd, b'behind' * 100, 8192)
