@@ -3,19 +3,20 @@
 #
 # fs-sources.sh - hk-fs-server behaves like the file system under it,
 # whichever that is: tests/fs-ops.sh and tests/fs-random.sh again, with
-# their plain directory and SOURCE side by side on a tmpfs, a btrfs and
-# an XFS, the last two made for the test in a file of 1 GiB (sparse) and
-# mounted by loop.
+# their plain directory and SOURCE side by side on a tmpfs, an overlayfs
+# (layers on the file system of $TMPDIR, as a container's root), a btrfs
+# and an XFS, the last two made for the test in a file of 1 GiB (sparse)
+# and mounted by loop.
 # The other tests run on the file system of $TMPDIR (ext4 on our
 # machines).  Each script's run is one result here; a failure shows the
 # lines of the script that failed, with their diagnostics.
 #
-#   HK_FS_SOURCES="tmpfs btrfs xfs"   the kinds (default: all three)
+#   HK_FS_SOURCES="tmpfs overlay btrfs xfs"   the kinds (default: all)
 #
 # Which runs (tests/fslib.sh run_args) on which kind:
 # - the script of operations: none, cache and passthrough on each;
-# - the random scripts (two seeds): none, cache and passthrough on tmpfs
-#   and btrfs; none and passthrough on XFS.  XFS answers SEEK_DATA and SEEK_HOLE
+# - the random scripts (two seeds): none, cache and passthrough on tmpfs,
+#   overlayfs and btrfs; none and passthrough on XFS.  XFS answers SEEK_DATA and SEEK_HOLE
 #   over an unwritten or delayed-allocation extent by what of it is in
 #   its page cache, and in cache mode the kernel's readahead through the
 #   mount reads more of a file than the caller did, so there the answers
@@ -25,14 +26,21 @@
 . "${HK_SRCDIR:-.}/tests/lib.sh"
 . "$HK_SRCDIR/tests/fslib.sh"
 
-# KIND IMG DIR: a new KIND file system on DIR: a tmpfs, or one made in
-# the file IMG and mounted by loop
+# KIND IMG DIR: a new KIND file system on DIR: a tmpfs, an overlayfs
+# whose layers are in IMG.d, or one made in the file IMG and mounted by
+# loop
 make_fs() {
 	mkdir -p "$3"
-	if [ "$1" = tmpfs ]; then
+	case $1 in
+	tmpfs)
 		mount -t tmpfs -o size=1g,mode=1777 hk-sources "$3" 2>"$2.mkfs"
-		return
-	fi
+		return ;;
+	overlay)
+		mkdir -p "$2.d/lower" "$2.d/upper" "$2.d/work" &&
+			mount -t overlay hk-sources -o "lowerdir=$2.d/lower,upperdir=$2.d/upper,workdir=$2.d/work" "$3" 2>"$2.mkfs" &&
+			chmod 1777 "$3"
+		return ;;
+	esac
 	truncate -s 1G "$2" || return 1
 	case $1 in
 	btrfs) mkfs.btrfs -q -f "$2" ;;
@@ -61,8 +69,9 @@ again() {
 	tail -5 "$_out.err" | diag_lines
 }
 
-for kind in ${HK_FS_SOURCES:-tmpfs btrfs xfs}; do
-	if [ "$kind" != tmpfs ] && ! command -v "mkfs.$kind" >/dev/null 2>&1; then
+for kind in ${HK_FS_SOURCES:-tmpfs overlay btrfs xfs}; do
+	if [ "$kind" = btrfs ] || [ "$kind" = xfs ] &&
+		! command -v "mkfs.$kind" >/dev/null 2>&1; then
 		skip "$kind: the differential tests over SOURCE on $kind" "no mkfs.$kind (./quickstart installs it)"
 		continue
 	fi
@@ -71,8 +80,10 @@ for kind in ${HK_FS_SOURCES:-tmpfs btrfs xfs}; do
 		skip "$kind: the differential tests over SOURCE on $kind" "cannot make and mount one here"
 		continue
 	fi
+	want=$kind
+	[ "$kind" = overlay ] && want=overlayfs
 	check "$kind: mounted for the test" sh -c \
-		"[ \"\$(stat -f -c %T '$T/$kind')\" = '$kind' ]"
+		"[ \"\$(stat -f -c %T '$T/$kind')\" = '$want' ]"
 
 	again "$kind" fs-ops.sh "none cache passthrough"
 	random_runs="none cache passthrough"
