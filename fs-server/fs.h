@@ -41,6 +41,9 @@ struct fs_ctx {
 	bool one_reader;	/* --readers one (passthrough.c) */
 	bool want_writeback;	/* --writeback */
 	bool writeback;		/* the kernel granted the writeback cache */
+	bool stacked_source;	/* SOURCE is itself a stacking file system
+				 * (overlayfs, ecryptfs, FUSE): passthrough
+				 * needs a stack depth of 2 (passthrough.c) */
 	bool kernel_passthrough; /* the kernel offered passthrough in INIT */
 	bool kernel_killpriv_v2; /* ... and FUSE_HANDLE_KILLPRIV_V2 */
 	unsigned int kernel_minor; /* its protocol's minor version, from INIT */

@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -468,6 +470,24 @@ static void *stats_main(void *arg)
 }
 
 /*
+ * Whether the file system of SOURCE (@fd) stacks on others, as overlayfs,
+ * ecryptfs and FUSE do: the kernel then lets its files back a passthrough
+ * file only where the FUSE mount allows a stack depth of 2, one more than
+ * the default, which in turn keeps the mount from being a layer of an
+ * overlayfs.
+ */
+static bool source_stacked(int fd)
+{
+	static const unsigned long stacking[] = {
+		OVERLAYFS_SUPER_MAGIC, ECRYPTFS_SUPER_MAGIC, FUSE_SUPER_MAGIC,
+	};
+	struct statfs sfs;
+
+	return !fstatfs(fd, &sfs) &&
+	       fs_type_in(sfs.f_type, stacking, sizeof(stacking) / sizeof(stacking[0]));
+}
+
+/*
  * Every inode the kernel knows is an O_PATH descriptor here, so a tree of
  * tens of thousands of files needs as many: raise the descriptor limit to
  * the kernel's (fs.nr_open) when allowed, else to the hard limit.  With
@@ -522,6 +542,7 @@ static int serve(struct fs_opts *o, int src_fd)
 	/* the other half: files open through the mount, and the rest */
 	ctx.inodes.max_fds = o->inode_fds >= 0 ? (size_t)o->inode_fds : nofile / 2;
 	ctx.fast = o->fast;
+	ctx.stacked_source = source_stacked(src_fd);
 	ctx.quiet_fd = -1;
 	ctx.want_writeback = o->writeback;
 	ctx.mount_locks = o->mount_locks;

@@ -9,7 +9,9 @@
  * fuse_session_custom_io() and amend exactly two kinds of reply:
  *
  * - INIT: set FUSE_PASSTHROUGH (flags2 bit 5, with FUSE_INIT_EXT) and
- *   max_stack_depth 1, when the kernel offered it in its INIT request;
+ *   max_stack_depth 1 (2 over a SOURCE that stacks, as overlayfs: its
+ *   files are at depth 1 already), when the kernel offered it in its INIT
+ *   request;
  *   and FUSE_HANDLE_KILLPRIV_V2, which makes the kernel set SB_NOSEC:
  *   without it, every write asks the server for security.capability
  *   (a GETXATTR round trip per write(2), even through passthrough), and
@@ -185,7 +187,7 @@ static bool pt_amend_init(struct fs_ctx *ctx, struct iovec *iov, int count)
 	bool pt = ctx->fast == FS_FAST_PASSTHROUGH;
 	bool uring = ctx->want_uring && ctx->kernel_uring;
 	uint8_t *out;
-	uint32_t flags, flags2, depth = 1;
+	uint32_t flags, flags2, depth = ctx->stacked_source ? 2 : 1;
 
 	pt_reply_init = false;
 	if (!pt && !uring && !ctx->kernel_allow_mmap)

@@ -13,7 +13,9 @@
 #
 #   HK_FS_SOURCES="tmpfs overlay btrfs xfs"   the kinds (default: all)
 #
-# Which runs (tests/fslib.sh run_args) on which kind:
+# On each kind, first: a passthrough mount of a SOURCE there carries file
+# data with no READ or WRITE reaching the server.  Then, which runs
+# (tests/fslib.sh run_args) on which kind:
 # - the script of operations: none, cache and passthrough on each;
 # - the random scripts (two seeds): none, cache and passthrough on tmpfs,
 #   overlayfs and btrfs; none and passthrough on XFS.  XFS answers SEEK_DATA and SEEK_HOLE
@@ -84,6 +86,22 @@ for kind in ${HK_FS_SOURCES:-tmpfs overlay btrfs xfs}; do
 	[ "$kind" = overlay ] && want=overlayfs
 	check "$kind: mounted for the test" sh -c \
 		"[ \"\$(stat -f -c %T '$T/$kind')\" = '$want' ]"
+
+	# passthrough takes files of this kind as backing files: over a
+	# SOURCE that stacks (overlayfs) only at a stack depth of 2
+	mkdir -p "$T/$kind/pt-src"
+	if serve "$T/pt-mnt-$kind" --stats "$T/pt-$kind.json" "$T/$kind/pt-src"; then
+		dd if=/dev/urandom of="$T/pt-$kind.blob" bs=1M count=8 status=none
+		cp "$T/pt-$kind.blob" "$T/pt-mnt-$kind/f" && cat "$T/pt-mnt-$kind/f" >/dev/null
+		stats_now "$pid" "$T/pt-$kind.json" || diag "$kind: no stats"
+		check "$kind: passthrough: 8 MiB written and read through the mount, no READ or WRITE reached the server ($(jq -c '{read: .ops.read.count, write: .ops.write.count}' "$T/pt-$kind.json"))" \
+			sh -c "cmp -s '$T/pt-$kind.blob' '$T/$kind/pt-src/f' &&
+			       jq -e '.fast_path == \"passthrough\" and .ops.read.count == 0 and .ops.write.count == 0' '$T/pt-$kind.json' >/dev/null"
+		umount "$T/pt-mnt-$kind"
+		wait_gone "$pid"
+	else
+		ok 1 "$kind: a passthrough mount of a SOURCE there"
+	fi
 
 	again "$kind" fs-ops.sh "none cache passthrough"
 	random_runs="none cache passthrough"
