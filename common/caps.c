@@ -21,11 +21,45 @@
 bool caps_effective(unsigned int cap)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2] = { 0 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = { 0 };
 
 	if (cap >= 64 || syscall(SYS_capget, &h, d))
 		return false;
 	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+/**
+ * caps_thread_drop() - take @cap out of the calling thread's effective set
+ * (capset(2) changes one thread), saving what it had in @saved
+ * @cap:	CAP_*
+ * @saved:	for caps_thread_restore()
+ *
+ * Return: false, with nothing changed, where capget(2) or capset(2) failed
+ */
+bool caps_thread_drop(unsigned int cap, struct caps_saved *saved)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct caps_saved less;
+
+	if (cap >= 64 || syscall(SYS_capget, &h, saved->d))
+		return false;
+	less = *saved;
+	less.d[cap / 32].effective &= ~(1U << (cap % 32));
+	return !syscall(SYS_capset, &h, less.d);
+}
+
+/**
+ * caps_thread_restore() - give the calling thread back the capabilities
+ * caps_thread_drop() saved
+ * @saved:	as caps_thread_drop() left it
+ *
+ * Return: false where capset(2) failed
+ */
+bool caps_thread_restore(const struct caps_saved *saved)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+
+	return !syscall(SYS_capset, &h, saved->d);
 }
 
 /**

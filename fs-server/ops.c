@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
 #include <sys/file.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
@@ -30,6 +29,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "clock.h"
 #include "fs.h"
 #include "locks.h"
@@ -317,8 +317,7 @@ static void ops_kill_suid(fuse_req_t req, int fd, const char *path)
 #define OPS_MAX_GROUPS 64
 
 struct ops_cred {
-	struct __user_cap_header_struct hdr;
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	struct caps_saved caps;
 	gid_t fsgid;
 	int ngroups;
 	gid_t groups[OPS_MAX_GROUPS];
@@ -330,7 +329,7 @@ static void ops_cred_restore(const struct ops_cred *s, bool groups)
 {
 	if ((groups && syscall(SYS_setgroups, (size_t)s->ngroups, s->groups)) ||
 	    (setfsgid(s->fsgid), setfsgid((gid_t)-1) != (int)s->fsgid) ||
-	    syscall(SYS_capset, &s->hdr, s->caps)) {
+	    !caps_thread_restore(&s->caps)) {
 		err("cannot take back the server's credentials after a change made as its caller");
 		abort();
 	}
@@ -341,18 +340,12 @@ static void ops_cred_restore(const struct ops_cred *s, bool groups)
  * than OPS_MAX_GROUPS groups; setgroups(2) denied in a user namespace). */
 static bool ops_cred_caller(fuse_req_t req, struct ops_cred *s)
 {
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
 	gid_t gid = fuse_req_ctx(req)->gid, groups[OPS_MAX_GROUPS];
 	int n = fuse_req_getgroups(req, OPS_MAX_GROUPS, groups);
 
-	s->hdr = (struct __user_cap_header_struct){ _LINUX_CAPABILITY_VERSION_3, 0 };
 	s->ngroups = getgroups(OPS_MAX_GROUPS, s->groups);
 	if (n < 0 || n > OPS_MAX_GROUPS || s->ngroups < 0 ||
-	    syscall(SYS_capget, &s->hdr, s->caps))
-		return false;
-	memcpy(caps, s->caps, sizeof(caps));
-	caps[CAP_TO_INDEX(CAP_FSETID)].effective &= ~CAP_TO_MASK(CAP_FSETID);
-	if (syscall(SYS_capset, &s->hdr, caps))
+	    !caps_thread_drop(CAP_FSETID, &s->caps))
 		return false;
 	s->fsgid = (gid_t)setfsgid(gid);
 	if (setfsgid((gid_t)-1) != (int)gid || syscall(SYS_setgroups, (size_t)n, groups)) {
