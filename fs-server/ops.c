@@ -355,6 +355,14 @@ static bool ops_cred_caller(fuse_req_t req, struct ops_cred *s)
 	return true;
 }
 
+/* @to is @was but for setuid or setgid taken away, if anything */
+static bool ops_mode_only_cleared(mode_t was, mode_t to)
+{
+	was &= 07777;
+	to &= 07777;
+	return !(to & ~was) && !((was ^ to) & ~(mode_t)(S_ISUID | S_ISGID));
+}
+
 /*
  * Truncate the file open at @fd (or at @path, @fd -1) to @size for the
  * caller of @req.  @sxid: the file has setuid or setgid, which go as the
@@ -481,8 +489,7 @@ static void ops_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	 * truncation clears what the source clears instead (ops_truncate()).
 	 */
 	if (size && sxid && user && (valid & FUSE_SET_ATTR_MODE) &&
-	    ((attr->st_mode ^ st.st_mode) & 07777 & ~(mode_t)(S_ISUID | S_ISGID)) == 0 &&
-	    (attr->st_mode & ~st.st_mode & 07777) == 0)
+	    ops_mode_only_cleared(st.st_mode, attr->st_mode))
 		valid &= ~FUSE_SET_ATTR_MODE;
 
 	if (valid & FUSE_SET_ATTR_MODE) {
@@ -1362,47 +1369,45 @@ static int ops_xattr_changed(fuse_req_t req, struct inode *in, const char *path,
 	return 0;
 }
 
-static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
-			 const char *value, size_t size, int flags)
+/*
+ * setxattr(2) of @name (@value, @size, @flags), or with @remove,
+ * removexattr(2); an access ACL of a setgid file changed by a user is
+ * changed as the caller (ops_cred_caller())
+ */
+static void ops_xattr_change(fuse_req_t req, fuse_ino_t ino, const char *name,
+			     const char *value, size_t size, int flags, bool remove)
 {
 	struct inode *in = ops_inode(req, ino);
 	char path[FS_PROC_PATH];
-	int fd = inode_path(in, path), err;
+	int fd = inode_path(in, path), err = 0;
 	bool acl = !strcmp(name, "system.posix_acl_access"), as_caller;
 	struct ops_cred cred;
 
 	watch_hold(ops_ctx(req));
 	as_caller = fd >= 0 && acl && ops_sgid_by_user(req, path) &&
 		    ops_cred_caller(req, &cred);
-	err = fd < 0 ? -fd : setxattr(path, name, value, size, flags) ? errno : 0;
+	if (fd < 0)
+		err = -fd;
+	else if (remove ? removexattr(path, name) : setxattr(path, name, value, size, flags))
+		err = errno;
 	if (as_caller)
 		ops_cred_restore(&cred, true);
 	if (!err)
-		err = ops_xattr_changed(req, in, path, acl && !as_caller);
+		err = ops_xattr_changed(req, in, path, acl && !remove && !as_caller);
 	watch_release(ops_ctx(req));
 	inode_fd_done(in, fd);
 	fuse_reply_err(req, err);
 }
 
+static void ops_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			 const char *value, size_t size, int flags)
+{
+	ops_xattr_change(req, ino, name, value, size, flags, false);
+}
+
 static void ops_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	struct inode *in = ops_inode(req, ino);
-	char path[FS_PROC_PATH];
-	int fd = inode_path(in, path), err;
-	struct ops_cred cred;
-	bool as_caller;
-
-	watch_hold(ops_ctx(req));
-	as_caller = fd >= 0 && !strcmp(name, "system.posix_acl_access") &&
-		    ops_sgid_by_user(req, path) && ops_cred_caller(req, &cred);
-	err = fd < 0 ? -fd : removexattr(path, name) ? errno : 0;
-	if (as_caller)
-		ops_cred_restore(&cred, true);
-	if (!err)
-		err = ops_xattr_changed(req, in, path, false);
-	watch_release(ops_ctx(req));
-	inode_fd_done(in, fd);
-	fuse_reply_err(req, err);
+	ops_xattr_change(req, ino, name, NULL, 0, 0, true);
 }
 
 static void ops_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
