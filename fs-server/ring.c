@@ -596,9 +596,10 @@ static void ring_dev_turn_end(void *arg)
  * @buf, @len:	as read(2)
  *
  * While the queues run, one reader at a time, and none within
- * RING_FORGET_REST_NS of a FORGET (see the top of this file).  libfuse ends its workers with
- * pthread_cancel(): the wait for the turn, the rest and the read are all
- * cancellation points, and a cancelled reader hands the turn on.
+ * RING_FORGET_REST_NS of a FORGET (see the top of this file).  libfuse
+ * ends its workers with pthread_cancel(): the wait for the turn, the rest
+ * and the read are all cancellation points, and a cancelled reader hands
+ * the turn on.
  *
  * Return: as read(2)
  */

@@ -28,28 +28,30 @@
 . "${HK_SRCDIR:-.}/tests/lib.sh"
 . "$HK_SRCDIR/tests/fslib.sh"
 
-# KIND IMG DIR: a new KIND file system on DIR: a tmpfs, an overlayfs
-# whose layers are in IMG.d, or one made in the file IMG and mounted by
-# loop
+# KIND DIR: a new KIND file system mounted on DIR; what it needs goes
+# beside DIR (an overlayfs's layers, the image of a btrfs or an XFS,
+# mounted by loop).  False, with the reason in $why, where it cannot be.
 make_fs() {
-	mkdir -p "$3"
+	mkdir -p "$2"
 	case $1 in
 	tmpfs)
-		mount -t tmpfs -o size=1g,mode=1777 hk-sources "$3" 2>"$2.mkfs"
-		return ;;
+		mount -t tmpfs -o size=1g hk-sources "$2" ;;
 	overlay)
-		mkdir -p "$2.d/lower" "$2.d/upper" "$2.d/work" &&
-			mount -t overlay hk-sources -o "lowerdir=$2.d/lower,upperdir=$2.d/upper,workdir=$2.d/work" "$3" 2>"$2.mkfs" &&
-			chmod 1777 "$3"
-		return ;;
-	esac
-	truncate -s 1G "$2" || return 1
-	case $1 in
-	btrfs) mkfs.btrfs -q -f "$2" ;;
-	xfs) mkfs.xfs -q -f "$2" ;;
-	*) return 1 ;;
-	esac >"$2.mkfs" 2>&1 || return 1
-	mount -o loop "$2" "$3" && chmod 1777 "$3"
+		mkdir -p "$2.layers/lower" "$2.layers/upper" "$2.layers/work" &&
+			mount -t overlay hk-sources -o "lowerdir=$2.layers/lower,upperdir=$2.layers/upper,workdir=$2.layers/work" "$2" ;;
+	btrfs | xfs)
+		if ! command -v "mkfs.$1" >/dev/null 2>&1; then
+			why="no mkfs.$1 (./quickstart installs it)"
+			return 1
+		fi
+		truncate -s 1G "$2.img" && "mkfs.$1" -q -f "$2.img" &&
+			mount -o loop "$2.img" "$2" ;;
+	*)
+		why="no such kind here (tmpfs, overlay, btrfs, xfs)"
+		return 1 ;;
+	esac >"$2.log" 2>&1 && chmod 1777 "$2" && return
+	why="cannot make and mount one here: $(tr '\n' ' ' <"$2.log")"
+	return 1
 }
 
 # KIND SCRIPT RUNS [VAR=VALUE...]: tests/SCRIPT with $TMPDIR on KIND, as
@@ -72,17 +74,11 @@ again() {
 }
 
 for kind in ${HK_FS_SOURCES:-tmpfs overlay btrfs xfs}; do
-	if [ "$kind" = btrfs ] || [ "$kind" = xfs ] &&
-		! command -v "mkfs.$kind" >/dev/null 2>&1; then
-		skip "$kind: the differential tests over SOURCE on $kind" "no mkfs.$kind (./quickstart installs it)"
+	if ! make_fs "$kind" "$T/$kind"; then
+		skip "$kind: the differential tests over SOURCE on $kind" "$why"
 		continue
 	fi
-	if ! make_fs "$kind" "$T/$kind.img" "$T/$kind"; then
-		diag "$(cat "$T/$kind.img.mkfs" 2>/dev/null)"
-		skip "$kind: the differential tests over SOURCE on $kind" "cannot make and mount one here"
-		continue
-	fi
-	want=$kind
+	want=$kind	# as stat -f names it
 	[ "$kind" = overlay ] && want=overlayfs
 	check "$kind: mounted for the test" sh -c \
 		"[ \"\$(stat -f -c %T '$T/$kind')\" = '$want' ]"

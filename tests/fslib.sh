@@ -24,6 +24,8 @@
 #                       once: they count their users under a lock, and
 #                       the last to leave puts back the value the first
 #                       found
+#   pick_runs RUN...    $runs: the runs of a script, $HK_FS_RUNS where it
+#                       is set, else RUN...; uring only where uring_on
 #
 # Every server started through serve is killed and every mount under $T
 # (FUSE, and the tmpfs a test puts inside a tree) detached when the script
@@ -122,8 +124,6 @@ uring_on() {
 	uring_mine=1
 }
 
-# pick_runs RUN...: $runs, the runs of a script: $HK_FS_RUNS where the
-# caller set it, else those given; uring only where the kernel has it
 pick_runs() {
 	runs=
 	for _r in ${HK_FS_RUNS:-$*}; do
